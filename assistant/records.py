@@ -1,0 +1,177 @@
+"""The records handed from one stage of the pipeline to the next, defined once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One entry of corpus/documents.json: a source document and what a citation needs."""
+
+    id: str
+    title: str
+    issuing_body: str
+    reference: str
+    date: str  # ISO date, e.g. "2024-07-22"
+    kind: str  # "action_file" or "letter"
+    language: str
+    source_file: str
+    notes: str = ""
+    missing_actions: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["missing_actions"] = list(self.missing_actions)
+        return data
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of a document's text rendering, with the page it sits on.
+
+    Prose is a line of text; a table row is one line of tab-separated cells that may
+    hold HTML fragments. Every loader (text, Markdown, PDF) produces these, so one
+    chunker serves all formats.
+    """
+
+    text: str
+    page: int
+    line_no: int
+
+
+@dataclass
+class Unit:
+    """The unit a reader cites: an action, an annex item, a letter section, a table."""
+
+    unit_id: str
+    doc_id: str
+    doc_title: str
+    doc_reference: str
+    doc_date: str
+    doc_kind: str
+    kind: str  # "action", "annex_item", "letter_section", "action_plans_table", "cover_note"
+    locator: str  # "Action 21", "Annex item 5", "Letter, section 7"
+    number: int | None
+    title: str
+    section: str
+    page_start: int
+    page_end: int
+    text: str
+    fields: dict[str, str] = field(default_factory=dict)
+    redacted: bool = False
+    countries: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> str:
+        if self.page_start == self.page_end:
+            return str(self.page_start)
+        return f"{self.page_start}-{self.page_end}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pages"] = self.pages
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Unit:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class Chunk:
+    """A piece of a unit sized for the embedding model; it keeps its unit's id.
+
+    `text` is what is shown and quoted; `index_text` adds the glossary expansions of
+    codes and acronyms that occur in it, so that "Bulgaria" finds a row saying "BG".
+    """
+
+    chunk_id: str
+    unit_id: str
+    part: int
+    parts: int
+    text: str
+    index_text: str
+    content_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One retrieved unit with its best-matching chunk and its score."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    unit: Unit
+
+    def to_dict(self) -> dict[str, Any]:
+        """The search JSON contract: keys are stable, new ones may only be added."""
+        return {
+            "rank": self.rank,
+            "chunk_id": self.chunk.chunk_id,
+            "unit_id": self.unit.unit_id,
+            "doc_id": self.unit.doc_id,
+            "doc_title": self.unit.doc_title,
+            "doc_date": self.unit.doc_date,
+            "locator": self.unit.locator,
+            "pages": self.unit.pages,
+            "score": round(float(self.score), 6),
+            "text": self.unit.text,
+            "kind": self.unit.kind,
+            "section": self.unit.section,
+            "doc_reference": self.unit.doc_reference,
+            "matched_part": self.chunk.part,
+        }
+
+
+@dataclass
+class Citation:
+    """A numbered citation; it can only point at a retrieved unit."""
+
+    n: int
+    unit: Unit
+    quote: str  # the passage cited (the whole unit text)
+    sentences: list[str] = field(default_factory=list)  # the answer sentences taken from it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "unit_id": self.unit.unit_id,
+            "doc_title": self.unit.doc_title,
+            "doc_date": self.unit.doc_date,
+            "locator": self.unit.locator,
+            "pages": self.unit.pages,
+            "quote": self.quote,
+            "doc_reference": self.unit.doc_reference,
+            "cited_sentences": list(self.sentences),
+        }
+
+
+@dataclass
+class Answer:
+    """An answer built from the documents' own sentences, each with a citation."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    hits: list[Hit]
+    notes: list[str] = field(default_factory=list)
+    mode: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ask JSON contract: keys are stable, new ones may only be added."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [h.to_dict() for h in self.hits],
+            "notes": list(self.notes),
+            "mode": self.mode,
+        }
