@@ -36,6 +36,9 @@ class SentenceTransformerEncoder:
         set_offline_flags()
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         torch.set_num_threads(max(torch.get_num_threads(), 1))
         spec = model_spec(name)

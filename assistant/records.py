@@ -100,6 +100,19 @@ class Chunk:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence or list item of a unit, verbatim, with the field it belongs to."""
+
+    unit_id: str
+    position: int  # order within the unit
+    text: str
+    field: str  # "title", "lead_actors", "status", "way_ahead", "comments", "body", ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Hit:
     """One retrieved unit with its best-matching chunk and its score."""
@@ -108,6 +121,7 @@ class Hit:
     score: float
     chunk: Chunk
     unit: Unit
+    similarity: float = 0.0  # cosine of the question and the unit's best chunk, whatever the mode
 
     def to_dict(self) -> dict[str, Any]:
         """The search JSON contract: keys are stable, new ones may only be added."""
@@ -126,6 +140,8 @@ class Hit:
             "section": self.unit.section,
             "doc_reference": self.unit.doc_reference,
             "matched_part": self.chunk.part,
+            "similarity": round(float(self.similarity), 6),
+            "fields": dict(self.unit.fields),
         }
 
 
@@ -152,6 +168,19 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One line of an answer: `quote` is verbatim in citation `n`'s passage; `text` shows it."""
+
+    text: str
+    quote: str
+    n: int
+    unit_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Answer:
     """An answer built from the documents' own sentences, each with a citation."""
@@ -163,6 +192,7 @@ class Answer:
     hits: list[Hit]
     notes: list[str] = field(default_factory=list)
     mode: str = "extractive"
+    sentences: list[AnswerSentence] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The ask JSON contract: keys are stable, new ones may only be added."""
@@ -174,4 +204,5 @@ class Answer:
             "passages": [h.to_dict() for h in self.hits],
             "notes": list(self.notes),
             "mode": self.mode,
+            "sentences": [s.to_dict() for s in self.sentences],
         }

@@ -36,6 +36,7 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     model: str = DEFAULT_MODEL
+    backend: str = "torch"  # embedding runtime: torch, onnx or onnx-int8
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
 
@@ -44,7 +45,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Defaults, overridden by ASSISTANT_CORPUS, ASSISTANT_INDEX, ASSISTANT_MODEL and ASSISTANT_LLM_*."""
+    """Defaults, overridden by ASSISTANT_CORPUS, _INDEX, _MODEL, _BACKEND and ASSISTANT_LLM_URL/_MODEL."""
     settings = Settings()
     env = os.environ
     changes: dict[str, object] = {}
@@ -54,6 +55,8 @@ def load_settings() -> Settings:
         changes["index_dir"] = Path(env["ASSISTANT_INDEX"])
     if env.get("ASSISTANT_MODEL"):
         changes["model"] = env["ASSISTANT_MODEL"]
+    if env.get("ASSISTANT_BACKEND"):
+        changes["backend"] = env["ASSISTANT_BACKEND"]
     if env.get("ASSISTANT_LLM_URL"):
         changes["answer"] = replace(
             settings.answer, llm_url=env["ASSISTANT_LLM_URL"], llm_model=env.get("ASSISTANT_LLM_MODEL", "")

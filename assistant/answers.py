@@ -1,0 +1,208 @@
+"""Extractive answers: the documents' own sentences, verbatim, each with a citation.
+
+No language model is needed. Sentences of the retrieved units are scored against the
+question (embedding similarity, shared terms, the unit's rank), the best are kept and
+shown grouped by document in date order. Status questions lead with the action's Status
+field and the document's date. When the evidence is too weak the answer is one fixed
+sentence and the nearest passages are shown as possibly related.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.bm25_index import tokenize
+from assistant.corpus import human_date, short_label
+from assistant.questions import clean_question
+from assistant.records import Answer, AnswerSentence, Citation, Document, Hit, Sentence
+from assistant.retrieval import Filters, Retriever
+from assistant.settings import AnswerSettings
+from assistant.text_cleaning import REDACTED
+
+NO_ANSWER = "The documents do not answer this question."
+POSSIBLY_RELATED = "Possibly related passages are listed below; none of them answers the question."
+_STATUS_QUESTION = re.compile(
+    r"\b(status|state of play|stand|stands|standing|progress|progressing|how far|latest|update|advanced|"
+    r"where (?:are|is|do|does) .{0,80}\b(?:stand|now|at))\b",
+    re.IGNORECASE,
+)
+_LOCATOR_REFERENCE = re.compile(r"\b(action|annex item|item)s?\s+(?:no\.?\s*|number\s+)?(\d{1,3})\b", re.IGNORECASE)
+_STATUS_FIELDS = ("status", "way_ahead", "comments", "state_of_play", "progress")
+_SENTENCE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 1.0, 0.25, 0.15
+
+
+def is_status_question(question: str) -> bool:
+    return bool(_STATUS_QUESTION.search(question))
+
+
+@dataclass
+class _Scored:
+    sentence: Sentence
+    row: int
+    score: float
+    hit: Hit
+
+
+@dataclass
+class Answerer:
+    retriever: Retriever
+    settings: AnswerSettings = field(default_factory=AnswerSettings)
+
+    def __post_init__(self) -> None:
+        index = self.retriever.index
+        self._sentence_rows: dict[str, list[int]] = {}
+        for row, sentence in enumerate(index.sentences):
+            self._sentence_rows.setdefault(sentence.unit_id, []).append(row)
+        self._documents: dict[str, Document] = {d.id: d for d in index.documents}
+
+    def ask(self, question: str, filters: Filters | None = None, mode: str | None = None) -> Answer:
+        question = clean_question(question)
+        hits = self.retriever.search(question, k=self.settings.passages, mode=mode, filters=filters)
+        absent = self._absent_locators(question)
+        if absent:
+            return self._abstain(question, hits, [absent])
+        if not hits or hits[0].similarity < self.settings.min_similarity:
+            return self._abstain(question, hits, [])
+        expanded = self.retriever.glossary.expand_query(question)
+        scored = self._score_sentences(expanded, hits)
+        chosen = self._choose(scored, is_status_question(question))
+        if not chosen:
+            return self._abstain(question, hits, [])
+        answer = self._compose(question, hits, chosen, is_status_question(question))
+        answer.notes.extend(self._redaction_notes(scored, chosen))
+        return answer
+
+    # --- abstention ------------------------------------------------------------------
+
+    def _abstain(self, question: str, hits: list[Hit], notes: list[str]) -> Answer:
+        return Answer(question, NO_ANSWER, True, [], hits, notes + ([POSSIBLY_RELATED] if hits else []))
+
+    def _absent_locators(self, question: str) -> str:
+        """A question about an action or annex item this corpus does not hold is not answerable."""
+        units = self.retriever.index.units.values()
+        for match in _LOCATOR_REFERENCE.finditer(question):
+            kind = "action" if match.group(1).lower().startswith("action") else "annex_item"
+            number = int(match.group(2))
+            if any(u.kind == kind and u.number == number for u in units):
+                continue
+            missing_in = [d for d in self._documents.values() if number in d.missing_actions]
+            if kind == "action" and missing_in:
+                d = missing_in[0]
+                first, last = min(d.missing_actions), max(d.missing_actions)
+                return (f"Action {number} is not in this copy of the {short_label(d).split(',')[0]} "
+                        f"({d.reference}): actions {first} to {last} are missing from it.")
+            label = "Action" if kind == "action" else "Annex item"
+            return f"{label} {number} does not exist in the indexed documents."
+        return ""
+
+    # --- choosing sentences ----------------------------------------------------------
+
+    def _score_sentences(self, expanded: str, hits: list[Hit]) -> list[_Scored]:
+        query_vector = self.retriever.embed_query(expanded)
+        query_terms = set(tokenize([expanded])[0])
+        index = self.retriever.index
+        scored: list[_Scored] = []
+        for hit in hits:
+            rows = self._sentence_rows.get(hit.unit.unit_id, [])
+            if not rows:
+                continue
+            similarities = index.sentence_vectors[rows] @ query_vector
+            for row, similarity in zip(rows, similarities):
+                sentence = index.sentences[row]
+                terms = set(tokenize([sentence.text])[0])
+                lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+                score = (_SENTENCE_WEIGHT * float(similarity) + _LEXICAL_WEIGHT * lexical
+                         + _RANK_WEIGHT / hit.rank)
+                scored.append(_Scored(sentence, row, score, hit))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def _choose(self, scored: list[_Scored], status: bool) -> list[_Scored]:
+        """The best sentences: close to the best score, at most three per unit."""
+        if not scored:
+            return []
+        best = scored[0].score
+        per_unit: dict[str, int] = {}
+        chosen: list[_Scored] = []
+        for item in scored:
+            if len(chosen) >= self.settings.max_sentences or item.score < best - 0.15:
+                break
+            if item.sentence.field in ("status", "lead_actors") and status:
+                continue  # status lines are added up front for status questions
+            unit_id = item.sentence.unit_id
+            if per_unit.get(unit_id, 0) >= 3:
+                continue
+            per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+            chosen.append(item)
+        return chosen
+
+    def _status_lines(self, hits: list[Hit], chosen: list[_Scored]) -> list[_Scored]:
+        """Status fields of the actions the answer draws on (at most the two best-ranked)."""
+        wanted = []
+        for hit in hits:
+            if hit.unit.kind == "action" and (any(c.hit is hit for c in chosen) or hit.rank == 1):
+                wanted.append(hit)
+            if len(wanted) == 2:
+                break
+        lines = []
+        for hit in wanted:
+            for row in self._sentence_rows.get(hit.unit.unit_id, []):
+                sentence = self.retriever.index.sentences[row]
+                if sentence.field == "status":
+                    lines.append(_Scored(sentence, row, float("inf"), hit))
+        return lines
+
+    # --- composing ---------------------------------------------------------------------
+
+    def _compose(self, question: str, hits: list[Hit], chosen: list[_Scored], status: bool) -> Answer:
+        if status:
+            chosen = self._status_lines(hits, chosen) + [c for c in chosen if c.sentence.field != "status"]
+        seen: set[int] = set()
+        unique = [c for c in chosen if not (c.row in seen or seen.add(c.row))]
+
+        def order(item: _Scored) -> tuple:
+            unit = item.hit.unit
+            leading = 0 if item.sentence.field == "status" else 1
+            return (unit.doc_date, unit.doc_id, item.hit.rank, leading, item.sentence.position)
+
+        unique.sort(key=order)
+        citations: dict[str, Citation] = {}
+        sentences: list[AnswerSentence] = []
+        lines: list[str] = []
+        current_doc = ""
+        for item in unique:
+            unit = item.hit.unit
+            if unit.unit_id not in citations:
+                citations[unit.unit_id] = Citation(len(citations) + 1, unit, unit.text)
+            citation = citations[unit.unit_id]
+            citation.sentences.append(item.sentence.text)
+            if unit.doc_id != current_doc:
+                current_doc = unit.doc_id
+                lines.append(f"{short_label(self._documents[unit.doc_id])}:")
+            text = self._display(item)
+            sentences.append(AnswerSentence(text, item.sentence.text, citation.n, unit.unit_id))
+            lines.append(f"- {text} [{citation.n}]")
+        return Answer(question, "\n".join(lines), False, list(citations.values()), hits, [], sentences=sentences)
+
+    def _display(self, item: _Scored) -> str:
+        unit, text = item.hit.unit, item.sentence.text
+        if item.sentence.field == "status":
+            return f"{unit.locator} — {text}, as of {human_date(unit.doc_date)}"
+        if item.sentence.field == "title":
+            return text
+        return f"{unit.locator}: {text}"
+
+    def _redaction_notes(self, scored: list[_Scored], chosen: list[_Scored]) -> list[str]:
+        """Say so when text that would support the answer is redacted in the source."""
+        if not scored:
+            return []
+        best = scored[0].score
+        near = [s for s in scored if s.score >= best - 0.15] + chosen
+        redacted = list(dict.fromkeys(s.hit.unit.locator for s in near if REDACTED in s.sentence.text))
+        if not redacted:
+            return []
+        return [f"Part of the supporting text in {', '.join(redacted)} is redacted in the source ([REDACTED]); "
+                "what it said cannot be given from these documents."]

@@ -1,0 +1,159 @@
+"""Retrieval: dense (FAISS), BM25 and hybrid by reciprocal rank fusion, with filters.
+
+Hybrid fusion: each chunk scores sum over retrievers of 1 / (rrf_k + rank), ranks
+counted from 1 within each retriever's filtered list, rrf_k = 60 by default (the value
+of Cormack et al., 2009). Results are units: when several parts of one unit match, the
+unit appears once, at the rank of its best part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from assistant.bm25_index import bm25_scores
+from assistant.embedding import Encoder
+from assistant.errors import AssistantError
+from assistant.glossary import Glossary
+from assistant.index import LoadedIndex
+from assistant.questions import clean_question
+from assistant.records import Hit
+from assistant.settings import RetrievalSettings
+
+MODES = ("dense", "bm25", "hybrid")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow the search; an empty filter lets everything through."""
+
+    doc_ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()  # case-insensitive substrings of the unit's section heading
+    countries: tuple[str, ...] = ()  # canonical names or codes, matched through the glossary
+    date_from: str = ""  # ISO dates, inclusive, on the document's date
+    date_to: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.kinds or self.sections or self.countries or self.date_from or self.date_to)
+
+
+def _check_date(value: str, name: str) -> None:
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise AssistantError(f"The {name} date {value!r} is not a date like 2024-07-22.") from None
+
+
+@dataclass
+class Retriever:
+    index: LoadedIndex
+    encoder: Encoder
+    glossary: Glossary
+    settings: RetrievalSettings = field(default_factory=RetrievalSettings)
+
+    def __post_init__(self) -> None:
+        self._unit_of_row = [chunk.unit_id for chunk in self.index.chunks]
+        self._rows_of_unit: dict[str, list[int]] = {}
+        for row, unit_id in enumerate(self._unit_of_row):
+            self._rows_of_unit.setdefault(unit_id, []).append(row)
+        self._query_cache: dict[str, np.ndarray] = {}
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._query_cache.get(text)
+        if vector is None:
+            vector = self.encoder.encode([text])[0]
+            if len(self._query_cache) > 2048:
+                self._query_cache.clear()
+            self._query_cache[text] = vector
+        return vector
+
+    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Row numbers of the chunks that pass the filters, or None when nothing is filtered."""
+        if filters.is_empty():
+            return None
+        _check_date(filters.date_from, "from")
+        _check_date(filters.date_to, "to")
+        countries = {self._country_name(c) for c in filters.countries}
+        sections = [s.lower() for s in filters.sections]
+        rows = []
+        for row, chunk in enumerate(self.index.chunks):
+            unit = self.index.units[chunk.unit_id]
+            if filters.doc_ids and unit.doc_id not in filters.doc_ids:
+                continue
+            if filters.kinds and unit.kind not in filters.kinds:
+                continue
+            if sections and not any(s in unit.section.lower() for s in sections):
+                continue
+            if countries and not countries.intersection(unit.countries):
+                continue
+            if filters.date_from and unit.doc_date < filters.date_from:
+                continue
+            if filters.date_to and unit.doc_date > filters.date_to:
+                continue
+            rows.append(row)
+        return np.asarray(rows, dtype=np.int64)
+
+    def _country_name(self, value: str) -> str:
+        for country in self.glossary.countries:
+            if value.lower() in {country.name.lower(), country.code.lower(), *(a.lower() for a in country.aliases)}:
+                return country.name
+        raise AssistantError(f"{value!r} is not a country the glossary knows; see `assistant glossary`.")
+
+    def dense_ranking(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> list[int]:
+        from assistant.vector_index import search
+
+        if allowed is not None and allowed.size == 0:
+            return []
+        _, ids = search(self.index.vector_index, query_vector[None, :], n, allowed=allowed)
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int) -> list[int]:
+        scores = bm25_scores(self.index.bm25, query)
+        if allowed is not None:
+            masked = np.full_like(scores, -1.0)
+            masked[allowed] = scores[allowed]
+            scores = masked
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [int(row) for row in order if scores[row] > 0]
+
+    def search(self, question: str, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        question = clean_question(question)
+        k = k if k is not None else self.settings.k
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise AssistantError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")
+        if k < 1:
+            raise AssistantError("The number of results must be at least 1.")
+        allowed = self.allowed_rows(filters or Filters())
+        expanded = self.glossary.expand_query(question)
+        query_vector = self.embed_query(expanded)
+        n = max(self.settings.candidates, k * 5)
+        scores: dict[int, float] = {}
+        if mode == "dense":
+            ranked = self.dense_ranking(query_vector, allowed, n)
+            similarities = self.index.vectors[ranked] @ query_vector if ranked else np.zeros(0)
+            scores = {row: float(s) for row, s in zip(ranked, similarities)}
+        elif mode == "bm25":
+            raw = bm25_scores(self.index.bm25, expanded)
+            scores = {row: float(raw[row]) for row in self.bm25_ranking(expanded, allowed, n)}
+        else:
+            for ranking in (self.dense_ranking(query_vector, allowed, n), self.bm25_ranking(expanded, allowed, n)):
+                for rank, row in enumerate(ranking, start=1):
+                    scores[row] = scores.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+        return self._units_from_rows(scores, query_vector, k)
+
+    def _units_from_rows(self, scores: dict[int, float], query_vector: np.ndarray, k: int) -> list[Hit]:
+        """Best part per unit, ranked by score; similarity is the unit's best cosine."""
+        best: dict[str, int] = {}
+        for row in sorted(scores, key=lambda r: (-scores[r], r)):
+            best.setdefault(self._unit_of_row[row], row)
+        hits = []
+        for rank, (unit_id, row) in enumerate(list(best.items())[:k], start=1):
+            similarity = float(np.max(self.index.vectors[self._rows_of_unit[unit_id]] @ query_vector))
+            hits.append(Hit(rank, scores[row], self.index.chunks[row], self.index.units[unit_id], similarity))
+        return hits
