@@ -30,7 +30,19 @@ _STATUS_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _LOCATOR_REFERENCE = re.compile(r"\b(action|annex item|item)s?\s+(?:no\.?\s*|number\s+)?(\d{1,3})\b", re.IGNORECASE)
-_STATUS_FIELDS = ("status", "way_ahead", "comments", "state_of_play", "progress")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_COMMON_CAPITALISED = {"what", "which", "where", "when", "who", "whom", "whose", "why", "how", "does", "did", "is",
+                       "are", "was", "were", "has", "have", "had", "can", "could", "will", "would", "should", "the",
+                       "and", "according", "documents", "document", "letter", "annex", "action", "commission",
+                       "council", "president", "brussels", "european", "union", "member", "states", "state"}
+_AMOUNT_QUESTION = re.compile(r"\b(how much|budget|cost|worth|funding amount|amount|how many euros?)\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"(EUR|€|\bmillion\b|\bbillion\b|\d+\s?m\b)", re.IGNORECASE)
+_DATE_QUESTION = re.compile(r"\b(on what date|what date|which date|when (?:was|were|did|will|is))\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)|(?:January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December) \d{4}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|\b(?:19|20)\d{2}\b)")
+_LATEST_FACT_FIELDS = ("comments", "state_of_play", "progress")
+_LATEST_FACT_BONUS = 0.08
 _SENTENCE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 1.0, 0.25, 0.15
 
 
@@ -56,7 +68,10 @@ class Answerer:
         self._sentence_rows: dict[str, list[int]] = {}
         for row, sentence in enumerate(index.sentences):
             self._sentence_rows.setdefault(sentence.unit_id, []).append(row)
+        self._sentence_terms = [set(terms) for terms in tokenize([s.text for s in index.sentences])] if index.sentences else []
         self._documents: dict[str, Document] = {d.id: d for d in index.documents}
+        corpus_text = " ".join(u.text for u in index.units.values())
+        self._vocabulary = {w.lower() for w in _WORD.findall(corpus_text)}
 
     def ask(self, question: str, filters: Filters | None = None, mode: str | None = None) -> Answer:
         question = clean_question(question)
@@ -66,11 +81,22 @@ class Answerer:
             return self._abstain(question, hits, [absent])
         if not hits or hits[0].similarity < self.settings.min_similarity:
             return self._abstain(question, hits, [])
+        unknown = self._unknown_names(question)
+        if unknown:
+            return self._abstain(question, hits, [f"The documents do not mention {unknown}."])
         expanded = self.retriever.glossary.expand_query(question)
-        scored = self._score_sentences(expanded, hits)
+        scored = self._score_sentences(expanded, hits, is_status_question(question))
         chosen = self._choose(scored, is_status_question(question))
         if not chosen:
             return self._abstain(question, hits, [])
+        redacted = next((s for s in scored[:2] if REDACTED in s.sentence.text), None)
+        if redacted is not None:
+            return self._abstain(question, hits, [
+                f"The passage that best matches the question, in {redacted.hit.unit.locator}, is redacted in the "
+                "source ([REDACTED]); the documents do not give what it said."])
+        missing_kind = self._missing_answer_kind(question, chosen)
+        if missing_kind:
+            return self._abstain(question, hits, [f"The closest passages give no {missing_kind}."])
         answer = self._compose(question, hits, chosen, is_status_question(question))
         answer.notes.extend(self._redaction_notes(scored, chosen))
         return answer
@@ -98,9 +124,31 @@ class Answerer:
             return f"{label} {number} does not exist in the indexed documents."
         return ""
 
+    def _unknown_names(self, question: str) -> str:
+        """A proper name in the question that occurs nowhere in the corpus, or ''."""
+        words = [part for token in _WORD.findall(question) for part in re.split(r"[-’']", token) if part]
+        for position, word in enumerate(words):
+            if position == 0 or not word[:1].isupper() or word.isupper() or len(word) < 4:
+                continue
+            if word.lower() in self._vocabulary or word.lower() in _COMMON_CAPITALISED:
+                continue
+            if self.retriever.glossary.expand_query(word) != word:
+                continue  # a glossary alias ("Turkey") of something the corpus names
+            return word
+        return ""
+
+    def _missing_answer_kind(self, question: str, chosen: list[_Scored]) -> str:
+        """An amount or date question whose selected sentences hold no amount or date."""
+        text = " ".join(c.sentence.text for c in chosen)
+        if _AMOUNT_QUESTION.search(question) and not _AMOUNT.search(text):
+            return "amount"
+        if _DATE_QUESTION.search(question) and not _DATE.search(text):
+            return "date"
+        return ""
+
     # --- choosing sentences ----------------------------------------------------------
 
-    def _score_sentences(self, expanded: str, hits: list[Hit]) -> list[_Scored]:
+    def _score_sentences(self, expanded: str, hits: list[Hit], status: bool = False) -> list[_Scored]:
         query_vector = self.retriever.embed_query(expanded)
         query_terms = set(tokenize([expanded])[0])
         index = self.retriever.index
@@ -112,10 +160,12 @@ class Answerer:
             similarities = index.sentence_vectors[rows] @ query_vector
             for row, similarity in zip(rows, similarities):
                 sentence = index.sentences[row]
-                terms = set(tokenize([sentence.text])[0])
+                terms = self._sentence_terms[row]
                 lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
                 score = (_SENTENCE_WEIGHT * float(similarity) + _LEXICAL_WEIGHT * lexical
                          + _RANK_WEIGHT / hit.rank)
+                if status and sentence.field in _LATEST_FACT_FIELDS:
+                    score += _LATEST_FACT_BONUS  # status questions want the latest facts
                 scored.append(_Scored(sentence, row, score, hit))
         scored.sort(key=lambda s: -s.score)
         return scored

@@ -111,8 +111,8 @@ class Retriever:
         _, ids = search(self.index.vector_index, query_vector[None, :], n, allowed=allowed)
         return [int(i) for i in ids[0] if i >= 0]
 
-    def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int) -> list[int]:
-        scores = bm25_scores(self.index.bm25, query)
+    def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int, scores: np.ndarray | None = None) -> list[int]:
+        scores = bm25_scores(self.index.bm25, query) if scores is None else scores
         if allowed is not None:
             masked = np.full_like(scores, -1.0)
             masked[allowed] = scores[allowed]
@@ -140,7 +140,7 @@ class Retriever:
             scores = {row: float(s) for row, s in zip(ranked, similarities)}
         elif mode == "bm25":
             raw = bm25_scores(self.index.bm25, expanded)
-            scores = {row: float(raw[row]) for row in self.bm25_ranking(expanded, allowed, n)}
+            scores = {row: float(raw[row]) for row in self.bm25_ranking(expanded, allowed, n, raw)}
         else:
             for ranking in (self.dense_ranking(query_vector, allowed, n), self.bm25_ranking(expanded, allowed, n)):
                 for rank, row in enumerate(ranking, start=1):
