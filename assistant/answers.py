@@ -43,6 +43,7 @@ _DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:January|February|March|April|May
                    r"November|December) \d{4}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|\b(?:19|20)\d{2}\b)")
 _LATEST_FACT_FIELDS = ("comments", "state_of_play", "progress")
 _LATEST_FACT_BONUS = 0.08
+_OTHER_DOCUMENT_MARGIN = 0.25
 _SENTENCE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 1.0, 0.25, 0.15
 
 
@@ -187,7 +188,21 @@ class Answerer:
                 continue
             per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
             chosen.append(item)
-        return chosen
+        return chosen + self._other_documents(scored, chosen, best)
+
+    def _other_documents(self, scored: list[_Scored], chosen: list[_Scored], best: float) -> list[_Scored]:
+        """The best sentence of each other document that comes close, so dates can be compared."""
+        covered = {c.hit.unit.doc_id for c in chosen}
+        extra = []
+        for item in scored:
+            doc_id = item.hit.unit.doc_id
+            if doc_id in covered or item.score < best - _OTHER_DOCUMENT_MARGIN:
+                continue
+            if item.sentence.field in ("status", "lead_actors"):
+                continue
+            covered.add(doc_id)
+            extra.append(item)
+        return extra
 
     def _status_lines(self, hits: list[Hit], chosen: list[_Scored]) -> list[_Scored]:
         """Status fields of the actions the answer draws on (at most the two best-ranked)."""
@@ -246,13 +261,9 @@ class Answerer:
         return f"{unit.locator}: {text}"
 
     def _redaction_notes(self, scored: list[_Scored], chosen: list[_Scored]) -> list[str]:
-        """Say so when text that would support the answer is redacted in the source."""
-        if not scored:
-            return []
-        best = scored[0].score
-        near = [s for s in scored if s.score >= best - 0.15] + chosen
-        redacted = list(dict.fromkeys(s.hit.unit.locator for s in near if REDACTED in s.sentence.text))
+        """Say so when a cited passage is partly redacted: what it hid may be the answer."""
+        redacted = list(dict.fromkeys(c.hit.unit.locator for c in chosen if c.hit.unit.redacted))
         if not redacted:
             return []
-        return [f"Part of the supporting text in {', '.join(redacted)} is redacted in the source ([REDACTED]); "
-                "what it said cannot be given from these documents."]
+        return [f"Parts of {', '.join(redacted)} are redacted in the source ([REDACTED]); "
+                "the answer cannot include what they said."]

@@ -90,6 +90,8 @@ class _Line:
 
 @dataclass
 class _Header:
+    """A table header row found on a page: it tells where the table's columns are."""
+
     cells: tuple[str, ...]
     fragments: list[_Fragment]  # the first fragment of each header cell; none when carried over
     bounds: list[float]  # left edge of every column but the first
@@ -98,6 +100,11 @@ class _Header:
 
 @dataclass
 class _Page:
+    """What pypdf reported for one page, gathered before any page is laid out.
+
+    Running headers and footers are only known once all pages have been seen.
+    """
+
     number: int
     bottom: float
     top: float
@@ -338,11 +345,14 @@ def _plain(line: _Line, body_size: float) -> str:
     return _SPACES.sub(" ", "".join(text for text, _ in _runs(line, body_size))).strip()
 
 
+def _hyphenated(text: str) -> bool:
+    """A line ending in a word and a hyphen ("EU-") wraps inside a compound: no space goes there."""
+    return text.endswith("-") and text[-2:-1].isalnum()
+
+
 def _join(left: str, right: str) -> str:
-    """Join wrapped lines with a space, or none after a line that ends in a hyphenated word."""
-    if left.endswith("-") and left[-2:-1].isalnum():
-        return left + right
-    return left + " " + right
+    """Join wrapped lines with a space, or none after a hyphenated word."""
+    return left + right if _hyphenated(left) else left + " " + right
 
 
 def _leading(groups: list[list[_Line]], size: float) -> float:
@@ -380,13 +390,11 @@ def _edge_lines(page: _Page) -> list[_Line]:
 
 
 def _furniture(pages: list[_Page]) -> set[str]:
-    """Running headers and footers: edge lines repeated on at least half the pages."""
-    if len(pages) < 3:
-        return set()
+    """Running headers and footers: edge lines repeated on at least half the pages (and two)."""
     counts: Counter[str] = Counter()
     for page in pages:
         counts.update({_furniture_key(_plain(line, page.body_size)) for line in _edge_lines(page)})
-    return {key for key, count in counts.items() if count >= max(3, len(pages) / 2)}
+    return {key for key, count in counts.items() if count >= max(2, len(pages) / 2)}
 
 
 def _without_furniture(page: _Page, furniture: set[str]) -> list[_Fragment]:
@@ -509,7 +517,7 @@ def _prose(fragments: list[_Fragment], page: _Page) -> list[str]:
             paragraphs.append(runs)
         else:
             last = paragraphs[-1]
-            if _join("".join(t for t, _ in last).rstrip(), text) != "".join(t for t, _ in last).rstrip() + text:
+            if not _hyphenated(last[-1][0].rstrip()):
                 last.append((" ", last[-1][1] and runs[0][1]))  # a wrap inside a bold run stays bold
             last.extend(runs)
         previous = line

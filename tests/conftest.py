@@ -51,3 +51,22 @@ def output_dir(request) -> Path:
     folder = ROOT / "test-output" / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from assistant.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def engine(settings):
+    """The real engine on the real index (built first if missing or stale, as `make test` does)."""
+    from assistant.engine import load_engine
+    from assistant.index import build_index, index_status
+
+    status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    if not status.fresh:
+        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    return load_engine(settings)

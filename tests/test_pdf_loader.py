@@ -328,6 +328,67 @@ def test_table_whose_header_is_not_repeated_goes_on_over_the_pages(corpus_units,
         assert _coverage(_progress(w), _progress(g)) >= 0.95, w.locator
 
 
+def _line_by_line_table() -> bytes:
+    """Two pages drawn a line at a time, as word processors do: every piece at its own place.
+
+    No borders, left-aligned header cells (one wrapped), a bold run and a raised footnote
+    mark inside a cell, a footnote and a running footer at the page bottom.
+    """
+    buffer = io.BytesIO()
+    canvas = pdf_canvas.Canvas(buffer, pagesize=landscape(A4))
+    for page in (1, 2):
+        canvas.setFont("Helvetica-Bold", 9)
+        for x, cell in zip((40, 200, 300, 360, 600), ("Action", "Lead actor(s)", "Status", "Way ahead incl.", "Comments")):
+            canvas.drawString(x, 540, cell)
+        canvas.drawString(360, 529, "timeline")
+        canvas.setFont("Helvetica", 9)
+        if page == 1:
+            for x, text in ((40, "1. Do a thing"), (200, "Commission"), (300, "Ongoing"), (360, "- First item that")):
+                canvas.drawString(x, 510, text)
+            canvas.drawString(360, 499, "wraps here.")
+            canvas.drawString(600, 510, "Comment with ")
+            x = 600 + canvas.stringWidth("Comment with ", "Helvetica", 9)
+            canvas.setFont("Helvetica-Bold", 9)
+            canvas.drawString(x, 510, "bold words")
+            x += canvas.stringWidth("bold words", "Helvetica-Bold", 9)
+            canvas.setFont("Helvetica", 6)
+            canvas.drawString(x, 513, "1")
+            canvas.setFont("Helvetica", 9)
+            canvas.drawString(x + 4, 510, " & more.")
+            canvas.drawString(40, 470, "2. Another action")
+            canvas.drawString(360, 470, "A sentence that")
+            canvas.drawString(360, 459, "continues")
+            canvas.setFont("Helvetica", 5)
+            canvas.drawString(40, 60, "1")
+            canvas.setFont("Helvetica", 7)
+            canvas.drawString(44, 57, "Footnote text.")
+        else:
+            canvas.drawString(360, 510, "on the next page.")
+            canvas.drawString(40, 490, "3. Third")
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(40, 20, "WK 1/2024 LIMITE")
+        canvas.drawString(780, 20, str(page))
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def test_cells_drawn_line_by_line_are_put_back_together(tmp_path):
+    path = tmp_path / "line-by-line.pdf"
+    path.write_bytes(_line_by_line_table())
+    header = "\t".join(ACTION_HEADER)
+    assert [(line.page, line.text) for line in load_lines(path)] == [
+        (1, header),
+        (1, "<p>1. Do a thing</p>\t<p>Commission</p>\t<p>Ongoing</p>\t<ul><li>- First item that wraps here.</li></ul>"
+            "\t<p>Comment with bold words¹ &amp; more.</p>"),
+        (1, "<p>2. Another action</p>\t\t\t<p>A sentence that continues</p>\t"),
+        (1, "¹ Footnote text."),
+        (2, header),
+        (2, "\t\t\t<p>on the next page.</p>\t"),
+        (2, "<p>3. Third</p>\t\t\t\t"),
+    ]
+
+
 def test_table_drawn_as_one_run_of_text_is_refused(tmp_path):
     """Cells drawn inside one text object come out of pypdf joined; guessing columns would garble them."""
     buffer = io.BytesIO()
