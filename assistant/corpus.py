@@ -10,14 +10,28 @@ from assistant.errors import AssistantError
 from assistant.records import Document
 
 METADATA_FILE = "documents.json"
+UPLOADS_DIR = "uploads"  # documents added through the app or `assistant add`, under generated names
+UPLOADS_METADATA = "uploads/documents.json"
 REQUIRED_FIELDS = ("id", "title", "issuing_body", "reference", "date", "kind", "language", "source_file")
 DOCUMENT_KINDS = ("action_file", "letter")
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:
-    """Read and validate the metadata file; every problem is one plain sentence."""
-    path = corpus_dir / METADATA_FILE
+    """The shipped documents and the uploaded ones, validated; every problem is one sentence."""
+    documents = _load_metadata(corpus_dir, corpus_dir / METADATA_FILE, required=True)
+    uploads = _load_metadata(corpus_dir, corpus_dir / UPLOADS_METADATA, required=False)
+    seen = {d.id for d in documents}
+    for document in uploads:
+        if document.id in seen:
+            raise AssistantError(f"The document id {document.id!r} appears twice in the corpus metadata.")
+        seen.add(document.id)
+    return documents + uploads
+
+
+def _load_metadata(corpus_dir: Path, path: Path, required: bool) -> list[Document]:
     if not path.is_file():
+        if not required:
+            return []
         raise AssistantError(f"The corpus metadata file {path} does not exist.")
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -43,6 +57,8 @@ def load_documents(corpus_dir: Path) -> list[Document]:
                 f"Document {doc_id!r} has kind {entry['kind']!r}; use one of {', '.join(DOCUMENT_KINDS)}."
             )
         source = corpus_dir / entry["source_file"]
+        if not _inside(corpus_dir, source):
+            raise AssistantError(f"Document {doc_id!r} points outside the corpus folder.")
         if not source.is_file():
             raise AssistantError(f"Document {doc_id!r} points at {entry['source_file']}, which is not in {corpus_dir}.")
         values = {k: v for k, v in entry.items() if k in known}
@@ -68,3 +84,11 @@ def human_date(iso_date: str) -> str:
 def short_label(document: Document) -> str:
     kind = {"action_file": "Council action file", "letter": "Commission letter"}.get(document.kind, document.kind)
     return f"{kind}, {human_date(document.date)}"
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
