@@ -34,7 +34,13 @@ import faiss
 import numpy as np
 
 KINDS = ("flat", "hnsw", "ivf")
-FAISS_THREADS = 2  # the target machine has 2 cores; more threads only add contention
+FAISS_THREADS = 2  # the target machine has 2 cores: builds and batch searches use both
+# Fewer queries than this run on one thread. FAISS parallelises a search across queries, so a
+# single query gains nothing from a second thread, but the parallel region (IndexIDMap2's id
+# translation, the flat scan's setup) waits for that thread to be scheduled: on a busy 2-core
+# machine that cost ~3 ms per query in the benchmark (0.07 ms -> 3.3 ms for HNSW at 5k).
+SMALL_BATCH = 20
+SMALL_BATCH_THREADS = 1
 
 # Flat (exact) up to this many vectors: measured single-query latency ~5 ms here.
 FLAT_MAX_VECTORS = 30_000
@@ -209,13 +215,32 @@ def search(
     *,
     allowed: np.ndarray | list[int] | None = None,
     exclude: np.ndarray | list[int] | None = None,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) per query, best first; missing results are id -1, score -inf.
 
     `allowed` restricts the search to those ids (metadata filters); `exclude` drops ids
-    (tombstones of deleted rows in an HNSW index).
+    (tombstones of deleted rows in an HNSW index). `threads` defaults to 1 for fewer than
+    SMALL_BATCH queries (the app's single question) and FAISS_THREADS otherwise.
     """
     matrix = _as_matrix(queries)
+    if threads is None:
+        threads = SMALL_BATCH_THREADS if matrix.shape[0] < SMALL_BATCH else FAISS_THREADS
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
+    try:
+        return _search(index, matrix, k, allowed, exclude)
+    finally:
+        faiss.omp_set_num_threads(previous)
+
+
+def _search(
+    index: faiss.Index,
+    matrix: np.ndarray,
+    k: int,
+    allowed: np.ndarray | list[int] | None,
+    exclude: np.ndarray | list[int] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     if allowed is not None:
         allowed_ids = np.setdiff1d(_as_ids(allowed, len(allowed)), exclude if exclude is not None else [])
         if index_kind(index) != "flat" and allowed_ids.size <= EXACT_FILTER_MAX:
