@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,14 +31,13 @@ _STATUS_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _LOCATOR_REFERENCE = re.compile(r"\b(action|annex item|item)s?\s+(?:no\.?\s*|number\s+)?(\d{1,3})\b", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_COMMON_CAPITALISED = {"what", "which", "where", "when", "who", "whom", "whose", "why", "how", "does", "did", "is",
-                       "are", "was", "were", "has", "have", "had", "can", "could", "will", "would", "should", "the",
-                       "and", "according", "documents", "document", "letter", "annex", "action", "commission",
-                       "council", "president", "brussels", "european", "union", "member", "states", "state"}
-_AMOUNT_QUESTION = re.compile(r"\b(how much|budget|cost|worth|funding amount|amount|how many euros?)\b", re.IGNORECASE)
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_QUESTION_DATE = re.compile(r"\b(?:(\d{1,2}) )?(" + "|".join(_MONTHS) + r") (\d{4})\b", re.IGNORECASE)
+_PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out)\b", re.IGNORECASE)
+_AMOUNT_QUESTION = re.compile(r"^\W*(how much|what (?:is|was) the (?:total )?(?:budget|cost|amount|value))\b", re.IGNORECASE)
 _AMOUNT = re.compile(r"(EUR|€|\bmillion\b|\bbillion\b|\d+\s?m\b)", re.IGNORECASE)
-_DATE_QUESTION = re.compile(r"\b(on what date|what date|which date|when (?:was|were|did|will|is))\b", re.IGNORECASE)
+_DATE_QUESTION = re.compile(r"^\W*(on what date|what date|which date|when (?:was|were|did|will|is))\b", re.IGNORECASE)
 _DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)|(?:January|February|March|April|May|June|July|August|September|October|"
                    r"November|December) \d{4}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|\b(?:19|20)\d{2}\b)")
@@ -49,6 +49,20 @@ _SENTENCE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 1.0, 0.25, 0.15
 
 def is_status_question(question: str) -> bool:
     return bool(_STATUS_QUESTION.search(question))
+
+
+@lru_cache(maxsize=1)
+def _country_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Every ISO 3166 country by its name, common name and short name, matched capitalised."""
+    import pycountry
+
+    patterns = []
+    for country in pycountry.countries:
+        names = {country.name, getattr(country, "common_name", country.name), country.name.split(",")[0]}
+        for name in names:
+            if len(name) >= 4:
+                patterns.append((name, re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")))
+    return patterns
 
 
 @dataclass
@@ -71,8 +85,7 @@ class Answerer:
             self._sentence_rows.setdefault(sentence.unit_id, []).append(row)
         self._sentence_terms = [set(terms) for terms in tokenize([s.text for s in index.sentences])] if index.sentences else []
         self._documents: dict[str, Document] = {d.id: d for d in index.documents}
-        corpus_text = " ".join(u.text for u in index.units.values())
-        self._vocabulary = {w.lower() for w in _WORD.findall(corpus_text)}
+        self._corpus_lower = " ".join(u.text for u in index.units.values()).lower()
 
     def ask(self, question: str, filters: Filters | None = None, mode: str | None = None) -> Answer:
         question = clean_question(question)
@@ -82,9 +95,12 @@ class Answerer:
             return self._abstain(question, hits, [absent])
         if not hits or hits[0].similarity < self.settings.min_similarity:
             return self._abstain(question, hits, [])
-        unknown = self._unknown_names(question)
+        unknown = self._unknown_country(question)
         if unknown:
             return self._abstain(question, hits, [f"The documents do not mention {unknown}."])
+        later = self._after_the_documents(question)
+        if later:
+            return self._abstain(question, hits, [later])
         expanded = self.retriever.glossary.expand_query(question)
         scored = self._score_sentences(expanded, hits, is_status_question(question))
         chosen = self._choose(scored, is_status_question(question))
@@ -125,17 +141,30 @@ class Answerer:
             return f"{label} {number} does not exist in the indexed documents."
         return ""
 
-    def _unknown_names(self, question: str) -> str:
-        """A proper name in the question that occurs nowhere in the corpus, or ''."""
-        words = [part for token in _WORD.findall(question) for part in re.split(r"[-’']", token) if part]
-        for position, word in enumerate(words):
-            if position == 0 or not word[:1].isupper() or word.isupper() or len(word) < 4:
-                continue
-            if word.lower() in self._vocabulary or word.lower() in _COMMON_CAPITALISED:
-                continue
-            if self.retriever.glossary.expand_query(word) != word:
-                continue  # a glossary alias ("Turkey") of something the corpus names
-            return word
+    def _unknown_country(self, question: str) -> str:
+        """A country the question names (ISO 3166, via pycountry) that the corpus never mentions, or ''."""
+        for name, pattern in _country_patterns():
+            if pattern.search(question) and not self._mentions(name):
+                return name
+        return ""
+
+    def _mentions(self, name: str) -> bool:
+        if name.lower() in self._corpus_lower:
+            return True
+        return any(name.lower() in (c.name.lower(), *(a.lower() for a in c.aliases))
+                   for c in self.retriever.glossary.countries)
+
+    def _after_the_documents(self, question: str) -> str:
+        """A question about what happened at a date later than the newest document cannot be answered."""
+        if not _PAST_EVENT.search(question):
+            return ""
+        newest = max(d.date for d in self._documents.values())
+        for match in _QUESTION_DATE.finditer(question):
+            day, month, year = match.group(1), match.group(2), match.group(3)
+            mentioned = f"{year}-{_MONTHS.index(month.capitalize()) + 1:02d}-{int(day) if day else 1:02d}"
+            if mentioned > newest:
+                return (f"The newest document is dated {human_date(newest)}; it cannot say what happened "
+                        f"{'on' if day else 'in'} {match.group(0)}.")
         return ""
 
     def _missing_answer_kind(self, question: str, chosen: list[_Scored]) -> str:

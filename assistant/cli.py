@@ -291,6 +291,21 @@ def evaluate(gold: Path | None, out: Path | None, modes: str, no_baseline: bool)
     click.echo(report)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Benchmark the pipeline on this machine (eval/bench.py); options pass through."""
+    from assistant.settings import PROJECT_ROOT
+
+    script = PROJECT_ROOT / "eval" / "bench.py"
+    if not script.is_file():
+        raise AssistantError("eval/bench.py is missing; run the benchmark from a checkout of the project.")
+    import runpy
+
+    sys.argv = [str(script), *ctx.args]
+    runpy.run_path(str(script), run_name="__main__")
+
+
 @cli.group()
 def models() -> None:
     """The embedding models carried by installed packages."""

@@ -269,12 +269,13 @@ def _share(rows: list[dict], key: str) -> float:
 def calibration(rows: list[dict], current: float) -> dict:
     """False abstentions vs answers to unanswerable questions, over thresholds on top similarity.
 
-    Questions the locator rule abstains on (a missing action) abstain at every threshold.
+    Questions abstained on for another reason (a missing action, a name the corpus never
+    mentions, a redacted best passage, no amount or date) abstain at every threshold.
     """
     table = []
     for threshold in np.round(np.arange(0.20, 0.62, 0.02), 2):
         def abstains(r: dict) -> bool:
-            forced = any("is not in this copy" in n or "does not exist" in n for n in r["notes"])
+            forced = r["abstained"] and r["top_similarity"] is not None and r["top_similarity"] >= current
             return forced or r["top_similarity"] is None or r["top_similarity"] < threshold
 
         answerable = [r for r in rows if r["type"] != UNANSWERABLE]

@@ -25,7 +25,7 @@ class AnswerSettings:
     max_sentences: int = 6
     # Abstain when the best passage's dense cosine similarity to the question is below this.
     # Calibrated on the gold set's unanswerable questions (see eval/results).
-    min_similarity: float = 0.30
+    min_similarity: float = 0.20
     llm_url: str = ""  # an OpenAI-compatible endpoint turns the optional generative mode on
     llm_model: str = ""
     llm_timeout: float = 20.0

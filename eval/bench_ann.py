@@ -54,7 +54,7 @@ MIXTURE_SIZES = (2, 3)  # base vectors per synthetic vector
 TARGET_RECALL = 0.95
 FLAT_LATENCY_BUDGET_MS = 5.0
 KINDS = ("flat", "hnsw", "ivf", "ivf_sq8", "hnsw_sq8")
-DEFAULT_KINDS = ("flat", "hnsw", "ivf", "ivf_sq8")
+DEFAULT_KINDS = KINDS
 GENERATION_BATCH = 100_000
 
 
@@ -330,10 +330,10 @@ def best_per_kind(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def flat_crossover(sizes: list[dict[str, Any]]) -> int | None:
     """Corpus size at which single-query flat search reaches the latency budget (linear in N)."""
     points = [(s["n"], primary(r)["median"]) for s in sizes for r in s["runs"] if r["kind"] == "flat"]
-    if not points:
+    if len(points) < 2:
         return None
-    per_vector = float(np.median([ms / n for n, ms in points]))
-    return int(FLAT_LATENCY_BUDGET_MS / per_vector)
+    slope, intercept = np.polyfit(*zip(*points), 1)
+    return int((FLAT_LATENCY_BUDGET_MS - intercept) / slope)
 
 
 def auto_choice(n: int) -> tuple[str, dict[str, int]]:
@@ -413,9 +413,19 @@ def markdown(report: dict[str, Any]) -> str:
             f"- Flat single-query latency is linear in N and reaches {FLAT_LATENCY_BUDGET_MS:.0f} ms at about "
             f"N = {crossover:,} in this run; `FLAT_MAX_VECTORS` = {vi.FLAT_MAX_VECTORS:,}."
         )
-    for n in report["rule_examples"]:
+    measured = {size["n"]: size["runs"] for size in report["sizes"]}
+    for n in sorted({110, vi.FLAT_MAX_VECTORS, vi.FLAT_MAX_VECTORS + 1, *measured}):
         kind, params = auto_choice(n)
-        lines.append(f"- {n:,} vectors -> {kind} {_params(params) if params else ''}".rstrip())
+        line = f"- {n:,} vectors -> {kind}" + (f" ({_params(params)})" if params else "")
+        for run in measured.get(n, []):
+            if run["kind"] == kind and params.items() <= run["params"].items():
+                lat = primary(run)
+                line += (
+                    f": measured median {lat['median']:.3f} ms, p95 {lat['p95']:.3f} ms, recall@10 "
+                    f"{run['recall_at_k']:.3f} / {run['recall_at_k_real_questions']:.3f} (real questions), "
+                    f"{run['index_bytes'] / 2**20:.0f} MiB, built in {run['build_s']:.1f} s"
+                )
+        lines.append(line)
     lines.append("")
     return "\n".join(lines)
 
@@ -426,8 +436,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(DEFAULT_KINDS))
-    parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128, 256])
-    parser.add_argument("--nprobe", type=int, nargs="+", default=[4, 8, 16, 32, 64])
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512])
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[4, 8, 16, 32, 64, 128])
     parser.add_argument("--threads", type=int, nargs="+", default=[vi.SMALL_BATCH_THREADS, vi.FAISS_THREADS],
                         help="FAISS thread counts to time single queries with; the first is the reference "
                         "(default: what vector_index.search uses for one query, then FAISS_THREADS)")
@@ -437,11 +447,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results", help="folder for ann_bench.json/.md")
     parser.add_argument("--cache", type=Path, default=None, help="optional .npz to reuse the base embeddings")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite ann_bench.md from the existing ann_bench.json (after changing the rule)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        report = json.loads((args.out / "ann_bench.json").read_text(encoding="utf-8"))
+        (args.out / "ann_bench.md").write_text(markdown(report), encoding="utf-8")
+        return 0
     command = ".venv/bin/python eval/bench_ann.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     started = time.perf_counter()
     faiss.omp_set_num_threads(vi.FAISS_THREADS)
@@ -468,7 +484,6 @@ def main(argv: list[str] | None = None) -> int:
         },
         "sizes": sizes,
         "flat_crossover_n": flat_crossover(sizes),
-        "rule_examples": [110, vi.FLAT_MAX_VECTORS, vi.FLAT_MAX_VECTORS + 1, *sorted(args.sizes)],
         "total_s": round(time.perf_counter() - started, 1),
     }
     args.out.mkdir(parents=True, exist_ok=True)
