@@ -109,27 +109,41 @@ def highlight_spans(text: str, sentences: Iterable[str]) -> tuple[list[tuple[int
     return merged, missing
 
 
-def passage_markdown(text: str, sentences: Iterable[str] = ()) -> str:
-    """A passage as Markdown: line breaks kept, field labels bold, cited sentences highlighted."""
+def _bold(text: str) -> str:
+    """Escaped text in bold, its surrounding spaces kept outside the markers so they still close."""
+    core = text.strip()
+    if not core:
+        return text
+    lead = text[: len(text) - len(text.lstrip())]
+    tail = text[len(text.rstrip()):]
+    return f"{lead}**{escape_markdown(core)}**{tail}"
+
+
+def passage_markdown(text: str, sentences: Iterable[str] = (), title_line: bool = False) -> str:
+    """A passage as Markdown: line breaks kept, field labels bold, cited sentences highlighted.
+
+    With `title_line` the first line (an action's or annex item's heading) is bold too.
+    """
     spans, _ = highlight_spans(text, sentences)
     lines: list[str] = []
     offset = 0
-    for line in text.split("\n"):
+    for number, line in enumerate(text.split("\n")):
         start, end = offset, offset + len(line)
         offset = end + 1
         cuts = sorted({start, end, *(p for span in spans for p in span if start < p < end)})
         pieces: list[str] = []
         for a, b in zip(cuts, cuts[1:]):
-            inside = any(s <= a and b <= e for s, e in spans)
             piece = text[a:b]
-            if inside:
+            if any(s <= a and b <= e for s, e in spans):
                 pieces.append(_highlighted(piece))
-                continue
-            label = _FIELD_LABEL.match(piece) if a == start else None
-            if label:
-                pieces.append(f"**{escape_markdown(label.group(0))}**")
-                piece = piece[label.end():]
-            pieces.append(escape_markdown(piece))
+            elif title_line and number == 0:
+                pieces.append(_bold(piece))
+            else:
+                label = _FIELD_LABEL.match(piece) if a == start else None
+                if label:
+                    pieces.append(f"**{escape_markdown(label.group(0))}**")
+                    piece = piece[label.end():]
+                pieces.append(escape_markdown(piece))
         rendered = "".join(pieces)
         indent = _LEADING_SPACE.match(rendered)  # four spaces would start a code block
         if indent:
@@ -198,6 +212,15 @@ def reference_line(unit: Unit) -> str:
         parts.append(unit.doc_reference)
     parts += [human_date(unit.doc_date), unit.locator, pages_label(unit)]
     return ", ".join(parts) + "."
+
+
+def built_label(built_at: str) -> str:
+    """'21 Nov 2026' from the manifest's ISO time, or the text as it is."""
+    try:
+        moment = datetime.fromisoformat(built_at)
+    except ValueError:
+        return built_at or "never"
+    return moment.astimezone(timezone.utc).strftime("%-d %b %Y")
 
 
 def status_color(status: str) -> str:

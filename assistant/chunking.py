@@ -360,6 +360,11 @@ def units_for_document(document: Document, lines: list[SourceLine], glossary: Gl
     units = parser(document, lines)
     if not units:
         raise AssistantError(f"{document.source_file} yielded no units; is it the right kind ({document.kind})?")
+    seen: dict[str, int] = {}
+    for unit in units:  # numbering that restarts per section must not put two units under one id
+        seen[unit.unit_id] = seen.get(unit.unit_id, 0) + 1
+        if seen[unit.unit_id] > 1:
+            unit.unit_id = f"{unit.unit_id}-{seen[unit.unit_id]}"
     if glossary is not None:
         for unit in units:
             unit.countries = glossary.countries_in(unit.text)
@@ -410,7 +415,8 @@ def split_body(lines: list[str], budget: int, count: Callable[[str], int]) -> li
     for piece in pieces:
         candidate = "\n".join(parts[-1] + [piece])
         if parts[-1] and count(candidate) > budget:
-            parts.append([f"{label} (continued):"] if label and not _is_label(piece) else [])
+            carried = f"{label} (continued):" if label and not _is_label(piece) else ""
+            parts.append([carried] if carried and count(f"{carried}\n{piece}") <= budget else [])
         parts[-1].append(piece)
         if _is_label(piece):
             label = piece[:-1]

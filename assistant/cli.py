@@ -80,19 +80,46 @@ def chunks(as_json: bool, units: bool, model: str | None) -> None:
 @click.option("--model", default=None, help="Embedding model (a registry name; see `assistant status`).")
 @click.option("--backend", default=None, type=click.Choice(["torch", "onnx", "onnx-int8"]), help="Embedding runtime.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool) -> None:
+@click.option("--store", "store_name", default=None, type=click.Choice(["faiss", "milvus"]),
+              help="Vector store (not --backend: that is the embedding runtime). milvus also syncs the Milvus "
+                   "collection at ASSISTANT_MILVUS_URI (default index/milvus.db). Default: ASSISTANT_STORE or faiss.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Embed new chunks on this many processes (torch backend), for large ingests.")
+def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool, store_name: str | None,
+          workers: int) -> None:
     """Build the index (FAISS, BM25, chunk store, manifest); only changed chunks are embedded."""
     from assistant.index import build_index, index_status
 
     settings = _settings(model, backend)
+    store_name = _store_name(store_name)
     if if_stale:
         status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
         if status.fresh:
             click.echo(status.reason)
+            _sync_store(store_name, settings)
             return
         click.echo(f"{status.reason} Building it now.")
-    report = build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend, progress=not quiet)
+    report = build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend, progress=not quiet,
+                         workers=workers)
     click.echo(report.sentence())
+    _sync_store(store_name, settings)
+
+
+def _store_name(name: str | None) -> str:
+    from assistant.vector_store import store_name
+
+    return store_name(name)
+
+
+def _sync_store(store_name: str, settings) -> None:
+    """Bring the Milvus collection to the served index's chunks (incremental, keyed by content)."""
+    if store_name != "milvus":
+        return
+    from assistant.index import load_index
+    from assistant.milvus_store import MilvusSettings, sync_milvus
+
+    report = sync_milvus(load_index(settings.index_dir), MilvusSettings.from_env(settings.index_dir))
+    click.echo(report.sentence("Milvus"))
 
 
 @cli.command()
@@ -165,7 +192,7 @@ def _run_each(items: Iterable[tuple[object, str]], batch: bool, run: Callable[[s
         _emit(record, as_json or batch, human)
 
 
-def _engine(mode: str | None = None, k: int | None = None):
+def _engine(mode: str | None = None, k: int | None = None, store_name: str | None = None):
     from assistant.engine import load_engine
 
     settings = _settings()
@@ -174,7 +201,19 @@ def _engine(mode: str | None = None, k: int | None = None):
         retrieval = replace(retrieval, mode=mode)
     if k:
         retrieval = replace(retrieval, k=k)
-    return load_engine(settings.with_overrides(retrieval=retrieval))
+    engine = load_engine(settings.with_overrides(retrieval=retrieval))
+    if _store_name(store_name) == "milvus":
+        from assistant.milvus_store import MilvusSettings, open_for_index
+
+        engine.retriever.store = open_for_index(engine.index, MilvusSettings.from_env(settings.index_dir),
+                                                engine.retriever.entries)
+    return engine
+
+
+_store_option = click.option(
+    "--store", "store_name", default=None, type=click.Choice(["faiss", "milvus"]),
+    help="Vector store for dense search: faiss (the index's own, default) or milvus (synced by "
+         "`assistant index --store milvus`). Default: ASSISTANT_STORE or faiss.")
 
 
 def _human_search(record: dict) -> str:
@@ -193,11 +232,12 @@ def _human_search(record: dict) -> str:
 @click.option("--k", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--mode", default=None, type=click.Choice(["dense", "bm25", "hybrid"]), help="Default: hybrid.")
 @click.option("--json", "as_json", is_flag=True)
+@_store_option
 @_filter_options
-def search(question, batch, k, mode, as_json, doc, kind, section, country, date_from, date_to) -> None:
+def search(question, batch, k, mode, as_json, store_name, doc, kind, section, country, date_from, date_to) -> None:
     """Retrieve the units that best match a question."""
     items, is_batch = _questions(question, batch)
-    engine = _engine(mode, k)
+    engine = _engine(mode, k, store_name)
     filters = _filters(doc, kind, section, country, date_from, date_to)
 
     def run(raw: str) -> dict:
@@ -237,11 +277,13 @@ def _human_answer(record: dict) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--llm-url", default="", help="OpenAI-compatible endpoint for the optional generative mode.")
 @click.option("--llm-model", default="", help="Model name at that endpoint.")
+@_store_option
 @_filter_options
-def ask(question, batch, mode, as_json, llm_url, llm_model, doc, kind, section, country, date_from, date_to) -> None:
+def ask(question, batch, mode, as_json, llm_url, llm_model, store_name, doc, kind, section, country, date_from,
+        date_to) -> None:
     """Answer with the documents' own sentences, each cited; abstain when they do not say."""
     items, is_batch = _questions(question, batch)
-    engine = _engine(mode)
+    engine = _engine(mode, store_name=store_name)
     filters = _filters(doc, kind, section, country, date_from, date_to)
     if llm_url:
         engine = engine.with_llm(llm_url, llm_model)

@@ -188,8 +188,12 @@ class BuildReport:
 
 
 def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, progress: bool = False,
-                on_step: Progress | None = None) -> BuildReport:
-    """Build a new generation beside the served one, then swap it in."""
+                on_step: Progress | None = None, workers: int = 1) -> BuildReport:
+    """Build a new generation beside the served one, then swap it in.
+
+    `workers` > 1 embeds new chunks on that many processes (sentence-transformers' pool, torch
+    backend), for large ingests; the vectors equal one process's within float rounding.
+    """
     from assistant.bm25_index import build_bm25
     from assistant.embedding import load_encoder
     from assistant.pipeline import chunk_corpus
@@ -209,8 +213,15 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     step(f"Embedding {len(missing)} new or changed chunks and sentences", 0.15)
     spec = model_spec(model)
     if missing:
-        encoder = load_encoder(model, backend)
-        fresh = encoder.encode([texts[h] for h in missing], progress=progress)
+        to_embed = [texts[h] for h in missing]
+        if workers > 1:
+            if backend != "torch":
+                raise AssistantError("Embedding on several processes (--workers) needs the torch backend.")
+            from assistant.vector_store import encode_in_processes
+
+            fresh = encode_in_processes(model, to_embed, workers=workers, progress=progress)
+        else:
+            fresh = load_encoder(model, backend).encode(to_embed, progress=progress)
         cache.update({h: fresh[i] for i, h in enumerate(missing)})
 
     def stacked(hashes: list[str]) -> np.ndarray:

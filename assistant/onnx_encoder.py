@@ -206,9 +206,10 @@ class OnnxEncoder:
             return output
         ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        batch_size = max(batch_size, 1)
         bar = _progress_bar(len(texts), f"Embedding ({self.backend})") if progress else None
         try:
-            for start in range(0, len(order), max(batch_size, 1)):
+            for start in range(0, len(order), batch_size):
                 batch = order[start : start + batch_size]
                 output[batch] = self._embed([ids[i] for i in batch])
                 if bar is not None:

@@ -26,7 +26,7 @@ def clean_question(raw: object) -> str:
         if ch in "\t\n\r\x0b\x0c" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
     )
     text = " ".join(text.split())
-    if not text:
+    if not any(unicodedata.category(ch) not in ("Zs", "Cf") for ch in text):  # nothing visible: spaces, zero-width marks
         raise AssistantError("The question is empty; type a question about the documents.")
     if len(text) > MAX_QUESTION_CHARS:
         raise AssistantError(

@@ -1,4 +1,5 @@
-"""Retrieval: dense (FAISS), BM25 and hybrid by reciprocal rank fusion, with filters.
+"""Retrieval: dense (a vector store: FAISS by default, or Milvus), BM25 and hybrid by reciprocal
+rank fusion, with filters (evaluated inside the vector store for the dense side).
 
 Hybrid fusion: each chunk scores sum over retrievers of 1 / (rrf_k + rank), ranks
 counted from 1 within each retriever's filtered list, rrf_k = 60 by default (the value
@@ -21,6 +22,7 @@ from assistant.index import LoadedIndex
 from assistant.questions import clean_question
 from assistant.records import Hit
 from assistant.settings import RetrievalSettings
+from assistant.vector_store import FaissStore, VectorStore, Where, index_entries
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -54,6 +56,7 @@ class Retriever:
     encoder: Encoder
     glossary: Glossary
     settings: RetrievalSettings = field(default_factory=RetrievalSettings)
+    store: VectorStore | None = None  # dense search; None: the index's own FAISS index
 
     def __post_init__(self) -> None:
         self._unit_of_row = [chunk.unit_id for chunk in self.index.chunks]
@@ -61,6 +64,10 @@ class Retriever:
         for row, unit_id in enumerate(self._unit_of_row):
             self._rows_of_unit.setdefault(unit_id, []).append(row)
         self._query_cache: dict[str, np.ndarray] = {}
+        self.entries = index_entries(self.index)  # what the vector store keeps per chunk, in row order
+        self._row_of_key = {entry.key: row for row, entry in enumerate(self.entries)}
+        if self.store is None:
+            self.store = FaissStore.from_index(self.index, self.entries)
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self._query_cache.get(text)
@@ -71,31 +78,29 @@ class Retriever:
             self._query_cache[text] = vector
         return vector
 
-    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
-        """Row numbers of the chunks that pass the filters, or None when nothing is filtered."""
+    def where(self, filters: Filters) -> Where | None:
+        """The filters as the vector store evaluates them (countries resolved), or None for no filter."""
         if filters.is_empty():
             return None
         _check_date(filters.date_from, "from")
         _check_date(filters.date_to, "to")
-        countries = {self._country_name(c) for c in filters.countries}
-        sections = [s.lower() for s in filters.sections]
-        rows = []
-        for row, chunk in enumerate(self.index.chunks):
-            unit = self.index.units[chunk.unit_id]
-            if filters.doc_ids and unit.doc_id not in filters.doc_ids:
-                continue
-            if filters.kinds and unit.kind not in filters.kinds:
-                continue
-            if sections and not any(s in unit.section.lower() for s in sections):
-                continue
-            if countries and not countries.intersection(unit.countries):
-                continue
-            if filters.date_from and unit.doc_date < filters.date_from:
-                continue
-            if filters.date_to and unit.doc_date > filters.date_to:
-                continue
-            rows.append(row)
-        return np.asarray(rows, dtype=np.int64)
+        return Where(
+            doc_ids=tuple(filters.doc_ids),
+            kinds=tuple(filters.kinds),
+            sections=tuple(s.lower() for s in filters.sections),
+            countries=tuple(sorted({self._country_name(c) for c in filters.countries})),
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        )
+
+    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Row numbers of the chunks that pass the filters, or None when nothing is filtered."""
+        return self._rows_matching(self.where(filters))
+
+    def _rows_matching(self, where: Where | None) -> np.ndarray | None:
+        if where is None:
+            return None
+        return np.asarray([row for row, entry in enumerate(self.entries) if where.matches(entry)], dtype=np.int64)
 
     def _country_name(self, value: str) -> str:
         for country in self.glossary.countries:
@@ -103,13 +108,11 @@ class Retriever:
                 return country.name
         raise AssistantError(f"{value!r} is not a country the glossary knows; see `assistant glossary`.")
 
-    def dense_ranking(self, query_vector: np.ndarray, allowed: np.ndarray | None, n: int) -> list[int]:
-        from assistant.vector_index import search
-
-        if allowed is not None and allowed.size == 0:
-            return []
-        _, ids = search(self.index.vector_index, query_vector[None, :], n, allowed=allowed)
-        return [int(i) for i in ids[0] if i >= 0]
+    def dense_ranking(self, query_vector: np.ndarray, where: Where | None, n: int) -> list[int]:
+        """Rows of the n nearest chunks that pass `where`, filtered inside the vector store."""
+        hits = self.store.search(query_vector[None, :], n, where=where)[0]  # type: ignore[union-attr]
+        rows = (self._row_of_key.get(hit.key) for hit in hits)
+        return [row for row in rows if row is not None]  # a key the served index lacks is skipped
 
     def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int, scores: np.ndarray | None = None) -> list[int]:
         scores = bm25_scores(self.index.bm25, query) if scores is None else scores
@@ -129,20 +132,21 @@ class Retriever:
             raise AssistantError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")
         if k < 1:
             raise AssistantError("The number of results must be at least 1.")
-        allowed = self.allowed_rows(filters or Filters())
+        where = self.where(filters or Filters())
+        allowed = self._rows_matching(where)
         expanded = self.glossary.expand_query(question)
         query_vector = self.embed_query(expanded)
         n = max(self.settings.candidates, k * 5)
         scores: dict[int, float] = {}
         if mode == "dense":
-            ranked = self.dense_ranking(query_vector, allowed, n)
+            ranked = self.dense_ranking(query_vector, where, n)
             similarities = self.index.vectors[ranked] @ query_vector if ranked else np.zeros(0)
             scores = {row: float(s) for row, s in zip(ranked, similarities)}
         elif mode == "bm25":
             raw = bm25_scores(self.index.bm25, expanded)
             scores = {row: float(raw[row]) for row in self.bm25_ranking(expanded, allowed, n, raw)}
         else:
-            for ranking in (self.dense_ranking(query_vector, allowed, n), self.bm25_ranking(expanded, allowed, n)):
+            for ranking in (self.dense_ranking(query_vector, where, n), self.bm25_ranking(expanded, allowed, n)):
                 for rank, row in enumerate(ranking, start=1):
                     scores[row] = scores.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank)
         return self._units_from_rows(scores, query_vector, k)
