@@ -28,7 +28,7 @@ from assistant.corpus import human_date, load_documents  # noqa: E402
 from assistant.engine import Engine, load_engine  # noqa: E402
 from assistant.errors import AssistantError, StaleIndexError  # noqa: E402
 from assistant.glossary import Glossary, load_glossary  # noqa: E402
-from assistant.index import build_index, index_status  # noqa: E402
+from assistant.index import build_index, current_generation, index_status  # noqa: E402
 from assistant.questions import MAX_QUESTION_CHARS  # noqa: E402
 from assistant.records import Document, Unit  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
@@ -62,6 +62,12 @@ def build_lock() -> threading.Lock:
     return threading.Lock()
 
 
+def reload_engine() -> None:
+    """Drop the cached engine (and glossary) so that the next run loads the index now served."""
+    get_engine.clear()
+    load_glossary.cache_clear()
+
+
 def engine_key(settings: Settings) -> str:
     return "|".join((str(settings.corpus_dir), str(settings.index_dir), settings.model, settings.backend,
                      settings.answer.llm_url))
@@ -70,7 +76,11 @@ def engine_key(settings: Settings) -> str:
 def load(settings: Settings) -> tuple[Engine | None, str]:
     """The engine, or None and one sentence saying why it cannot be loaded."""
     try:
-        return get_engine(engine_key(settings), settings), ""
+        engine = get_engine(engine_key(settings), settings)
+        if current_generation(settings.index_dir) not in (None, engine.index.generation):
+            reload_engine()  # rebuilt by another process (`assistant index`): serve the new one
+            engine = get_engine(engine_key(settings), settings)
+        return engine, ""
     except StaleIndexError as exc:
         try:
             status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
@@ -104,7 +114,8 @@ def rebuild_index(settings: Settings, done: str = "") -> bool:
     try:
         report = build_index(
             settings.index_dir, settings.corpus_dir, settings.model, settings.backend,
-            on_step=lambda message, fraction: bar.progress(min(max(float(fraction), 0.0), 1.0), text=message),
+            on_step=lambda message, fraction: bar.progress(min(max(float(fraction), 0.0), 1.0),
+                                                       text=ui.escape_inline(message)),
         )
     except AssistantError as exc:
         st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
@@ -116,8 +127,7 @@ def rebuild_index(settings: Settings, done: str = "") -> bool:
         return False
     finally:
         lock.release()
-    get_engine.clear()
-    load_glossary.cache_clear()
+    reload_engine()
     st.session_state["index_message"] = " ".join(part for part in (done, report.sentence()) if part)
     return True
 
@@ -151,6 +161,10 @@ def open_in_context(doc_id: str, unit_id: str, sentences: tuple[str, ...]) -> No
     st.session_state["reader_unit"] = unit_id
     st.session_state["reader_highlight"] = (unit_id, sentences)
     st.session_state["reader_whole"] = False
+
+
+def show_view(view: str) -> None:
+    st.session_state["view"] = view
 
 
 def step_reader(unit_id: str) -> None:
@@ -272,8 +286,8 @@ def source_card(unit: Unit, sentences: tuple[str, ...], key: str) -> None:
     if unit.doc_reference.strip("—- "):
         meta.append(unit.doc_reference)
     meta += [human_date(unit.doc_date), unit.locator, ui.pages_label(unit)]
-    if unit.section and unit.section != unit.locator:
-        meta.append(unit.section)
+    if ui.section_label(unit):
+        meta.append(ui.section_label(unit))
     st.caption(ui.escape_inline(" · ".join(meta)))
     if unit.kind == "action":
         status = unit.fields.get("status", "") or "not stated"
@@ -318,9 +332,10 @@ def render_turn(position: int, turn: ui.Turn, documents: dict[str, Document]) ->
         st.markdown(ui.answer_markdown(answer.answer))
         for note in answer.notes:
             st.info(ui.escape_markdown(note), icon=":material/info:")
-        st.caption(ui.escape_inline(f"{turn.searched} · {turn.seconds:.2f} s"))
+        written = " · written by the language model from the cited passages" if answer.mode == "generative" else ""
+        st.caption(ui.escape_inline(f"{turn.searched}{written} · {turn.seconds:.2f} s"))
         if answer.citations:
-            st.markdown("**Sources**")
+            st.markdown("**Sources** :gray[· the highlighted sentences are the ones the answer quotes]")
             for citation in answer.citations:
                 label = f":blue-badge[{citation.n}] " + ui.escape_inline(ui.source_label(citation.unit, documents))
                 with st.expander(label):
@@ -343,8 +358,10 @@ def ask_toolbar(engine: Engine, turns: list[ui.Turn], choices: ui.SearchChoices,
             "Export", data=ui.conversation_markdown(turns, note), mime="text/markdown",
             file_name=f"migration-assistant-{time.strftime('%Y%m%d-%H%M')}.md", icon=":material/download:",
             on_click="ignore", disabled=not turns, key="export", help="The conversation with its citations, as Markdown.")
-        st.button("Clear", on_click=clear_conversation, icon=":material/delete_sweep:", disabled=not turns,
-                  key="clear", help="Start a new conversation.")
+        with st.popover("Clear", icon=":material/delete_sweep:", disabled=not turns, key="clear-menu",
+                        help="Start a new conversation."):
+            st.caption("The questions and answers on this page are removed; export them first to keep them.")
+            st.button("Clear the conversation", on_click=clear_conversation, key="clear", type="primary")
 
 
 def welcome() -> None:
@@ -443,11 +460,17 @@ def reader(engine: Engine, documents: dict[str, Document]) -> None:
             format_func=lambda u: f"{by_id[u].locator}: {by_id[u].title[:90]} ({ui.pages_label(by_id[u])})")
         st.button("Next", icon=":material/arrow_forward:", key="reader_next", disabled=position == len(unit_ids) - 1,
                   on_click=step_reader, args=(unit_ids[min(position + 1, len(unit_ids) - 1)],))
-    whole = st.toggle("Show the whole document", key="reader_whole")
     marked_id, marked = st.session_state.get("reader_highlight", ("", ()))
+    with st.container(horizontal=True, vertical_alignment="center"):
+        whole = st.toggle("Show the whole document", key="reader_whole")
+        if marked_id in by_id:
+            st.caption(f":orange-background[**highlighted**]: the sentences an answer quoted from "
+                       f"{ui.escape_inline(by_id[marked_id].locator)}", width="stretch")
+            st.button("Back to the conversation", key="reader_back", icon=":material/forum:", type="tertiary",
+                      on_click=show_view, args=(ASK,))
     for unit in (units if whole else [by_id[current_id]]):
         current = unit.unit_id == current_id
-        heading = f"{unit.locator} · {ui.pages_label(unit)}" + (f" · {unit.section}" if unit.section else "")
+        heading = " · ".join(part for part in (unit.locator, ui.pages_label(unit), ui.section_label(unit)) if part)
         st.markdown(("**" if current else "") + ui.escape_inline(heading) + ("**" if current else ""))
         passage(unit, marked if unit.unit_id == marked_id else ())
 
@@ -535,7 +558,7 @@ def upload_form(settings: Settings) -> None:
 
 def uploaded_documents(settings: Settings) -> None:
     try:
-        uploads = [d for d in load_documents(settings.corpus_dir) if d.id.startswith("upload-")]
+        uploads = [d for d in load_documents(settings.corpus_dir) if d.id.startswith(ui.UPLOAD_PREFIX)]
     except AssistantError as exc:
         st.error(ui.escape_markdown(str(exc)))
         return

@@ -44,6 +44,12 @@ _DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:January|February|March|April|May
 _LATEST_FACT_FIELDS = ("comments", "state_of_play", "progress")
 _LATEST_FACT_BONUS = 0.08
 _OTHER_DOCUMENT_MARGIN = 0.25
+_MARGIN = 0.15  # sentences of the best sentence's unit within this score of it are kept
+_OTHER_UNIT_MARGIN = 0.08  # ... and of other units within this
+_LEAD_ACTORS_BONUS = 0.2
+_COVER_NOTE_PENALTY = 0.05
+_LEADS_QUESTION = re.compile(r"\b(lead actors?|who (?:leads|is leading|is in charge|is responsible|are responsible)|"
+                             r"responsible for|in charge of)\b", re.IGNORECASE)
 _SENTENCE_WEIGHT, _LEXICAL_WEIGHT, _RANK_WEIGHT = 1.0, 0.25, 0.15
 
 
@@ -179,6 +185,7 @@ class Answerer:
     # --- choosing sentences ----------------------------------------------------------
 
     def _score_sentences(self, expanded: str, hits: list[Hit], status: bool = False) -> list[_Scored]:
+        leads = bool(_LEADS_QUESTION.search(expanded))
         query_vector = self.retriever.embed_query(expanded)
         query_terms = set(tokenize([expanded])[0])
         index = self.retriever.index
@@ -196,20 +203,29 @@ class Answerer:
                          + _RANK_WEIGHT / hit.rank)
                 if status and sentence.field in _LATEST_FACT_FIELDS:
                     score += _LATEST_FACT_BONUS  # status questions want the latest facts
+                if sentence.field == "lead_actors" and leads:
+                    score += _LEAD_ACTORS_BONUS
+                if hit.unit.kind == "cover_note":
+                    score -= _COVER_NOTE_PENALTY  # it matches any mention of "the action file"
                 scored.append(_Scored(sentence, row, score, hit))
         scored.sort(key=lambda s: -s.score)
         return scored
 
     def _choose(self, scored: list[_Scored], status: bool) -> list[_Scored]:
         """The best sentences: close to the best score, at most three per unit."""
-        if not scored:
+        # A title restates the action, it rarely answers: the citation shows it anyway.
+        answering = [s for s in scored if s.sentence.field != "title" or self._only_title(s)]
+        if not answering:
             return []
-        best = scored[0].score
+        best = answering[0].score
+        best_unit = answering[0].sentence.unit_id
         per_unit: dict[str, int] = {}
         chosen: list[_Scored] = []
-        for item in scored:
-            if len(chosen) >= self.settings.max_sentences or item.score < best - 0.15:
+        for item in answering:
+            if len(chosen) >= self.settings.max_sentences or item.score < best - _MARGIN:
                 break
+            if item.sentence.unit_id != best_unit and item.score < best - _OTHER_UNIT_MARGIN:
+                continue  # other passages must come closer to be cited
             if item.sentence.field in ("status", "lead_actors") and status:
                 continue  # status lines are added up front for status questions
             unit_id = item.sentence.unit_id
@@ -219,6 +235,10 @@ class Answerer:
             chosen.append(item)
         return chosen + self._other_documents(scored, chosen, best)
 
+    def _only_title(self, item: _Scored) -> bool:
+        rows = self._sentence_rows.get(item.sentence.unit_id, [])
+        return all(self.retriever.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
+
     def _other_documents(self, scored: list[_Scored], chosen: list[_Scored], best: float) -> list[_Scored]:
         """The best sentence of each other document that comes close, so dates can be compared."""
         covered = {c.hit.unit.doc_id for c in chosen}
@@ -227,7 +247,7 @@ class Answerer:
             doc_id = item.hit.unit.doc_id
             if doc_id in covered or item.score < best - _OTHER_DOCUMENT_MARGIN:
                 continue
-            if item.sentence.field in ("status", "lead_actors"):
+            if item.sentence.field in ("status", "lead_actors", "title") or item.hit.unit.kind == "cover_note":
                 continue
             covered.add(doc_id)
             extra.append(item)

@@ -37,6 +37,7 @@ _FIELD_LABEL = re.compile(
     r"^(Lead actor\(s\)|Status|Way ahead|Comments|State of Play[^:\n]{0,40}|Progress|Footnotes):"
 )
 HIGHLIGHT_COLOR = "orange"
+UPLOAD_PREFIX = "upload-"  # ids that assistant.uploads gives to added documents
 
 KIND_LABELS = {
     "action": "Action",
@@ -194,6 +195,9 @@ def pages_label(unit: Unit) -> str:
 def document_label(unit: Unit, documents: dict[str, Document] | None = None) -> str:
     """'Council action file, 22 July 2024' for a unit, from its document when known."""
     document = (documents or {}).get(unit.doc_id)
+    if unit.doc_id.startswith(UPLOAD_PREFIX):  # short_label would call any uploaded letter a Commission letter
+        title = unit.doc_title if len(unit.doc_title) <= 60 else unit.doc_title[:59] + "…"
+        return f"{title}, {human_date(unit.doc_date)}"
     if document is not None:
         return short_label(document)
     kind = {"action_file": "Council action file", "letter": "Commission letter"}.get(unit.doc_kind, unit.doc_kind)
@@ -203,6 +207,11 @@ def document_label(unit: Unit, documents: dict[str, Document] | None = None) -> 
 def source_label(unit: Unit, documents: dict[str, Document] | None = None) -> str:
     """The plain one-line label of a source: locator, document, pages."""
     return f"{unit.locator} · {document_label(unit, documents)} · {pages_label(unit)}"
+
+
+def section_label(unit: Unit) -> str:
+    """The unit's section heading, or '' when its locator already says it ('Cover note', 'Letter')."""
+    return "" if not unit.section or unit.locator.startswith(unit.section) else unit.section
 
 
 def reference_line(unit: Unit) -> str:

@@ -28,21 +28,21 @@ ALLOWED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES
 
 def safe_suffix(filename: str) -> str:
     """The file's type from its name; the rest of the name is never used as a path."""
-    suffix = Path(filename.replace("\\\\", "/")).suffix.lower()
+    suffix = Path(filename.replace("\\", "/")).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise AssistantError(f"{Path(filename).name or 'The file'} is not a PDF, .txt or .md file.")
     return suffix
 
 
 def title_hint(filename: str) -> str:
-    stem = Path(filename.replace("\\\\", "/")).name.rsplit(".", 1)[0]
+    stem = Path(filename.replace("\\", "/")).name.rsplit(".", 1)[0]
     return re.sub(r"[_\\-]+", " ", stem).strip()[:200] or "Untitled document"
 
 
 def add_document(corpus_dir: Path, data: bytes, filename: str, *, title: str = "", kind: str = "letter",
                  doc_date: str = "", reference: str = "—", issuing_body: str = "", language: str = "en") -> Document:
     """Validate and add one document; raise AssistantError (one sentence) and write nothing on any problem."""
-    shown = Path(filename.replace("\\\\", "/")).name or "the file"
+    shown = Path(filename.replace("\\", "/")).name or "the file"
     suffix = safe_suffix(filename)
     if not data:
         raise AssistantError(f"{shown} is empty (zero bytes).")
@@ -72,7 +72,8 @@ def add_document(corpus_dir: Path, data: bytes, filename: str, *, title: str = "
         try:
             units = units_for_document(document, load_lines(trial))
         except AssistantError as exc:
-            raise AssistantError(str(exc).replace(str(trial), shown).replace(trial.name, shown)) from None
+            message = str(exc).replace(str(trial), shown).replace(trial.name, shown)
+            raise AssistantError(message.replace(document.source_file, shown)) from None
     if not units:
         raise AssistantError(f"{shown} yielded no passages to index.")
     target = corpus_dir / stored_name

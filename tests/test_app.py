@@ -15,6 +15,8 @@ from assistant import app_support as ui
 from assistant.index import GENERATIONS, current_generation
 from assistant.retrieval import Filters
 
+slow = pytest.mark.slow  # the app on the real model and index
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 BULGARIA = "what is the status of returns cooperation with Bulgaria?"
@@ -87,12 +89,11 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-pytestmark = pytest.mark.slow
-
 
 # --- asking ------------------------------------------------------------------------------
 
 
+@slow
 def test_the_bulgaria_returns_question_is_answered_citing_action_21(app):
     ask(app, BULGARIA)
     turn = last_turn(app)
@@ -104,6 +105,7 @@ def test_the_bulgaria_returns_question_is_answered_citing_action_21(app):
     assert any("Action 21" in label and "19" in label for label in labels)
 
 
+@slow
 def test_a_warm_answer_takes_well_under_a_second(app):
     ask(app, BULGARIA)
     ask(app, "What is being done with Türkiye against migrant smuggling?")
@@ -111,6 +113,7 @@ def test_a_warm_answer_takes_well_under_a_second(app):
     assert last_turn(app).seconds < 1.0
 
 
+@slow
 @pytest.mark.parametrize("blank", ["   ", "\n\t  "])
 def test_a_blank_question_gets_one_sentence_not_a_crash(app, blank):
     ask(app, blank)
@@ -120,6 +123,7 @@ def test_a_blank_question_gets_one_sentence_not_a_crash(app, blank):
     assert last_turn(app).answer is not None
 
 
+@slow
 def test_markup_in_a_question_is_shown_as_typed(app):
     ask(app, HOSTILE)
     shown = app.chat_message[-2].markdown[0].value
@@ -131,6 +135,7 @@ def test_markup_in_a_question_is_shown_as_typed(app):
         assert not re.search(r"(?<!\\)\]\((?:javascript|http)", element.value), element.value
 
 
+@slow
 def test_no_element_on_any_view_allows_html(app):
     ask(app, BULGARIA)
     views = ["Ask", "Documents", "Index"]
@@ -141,6 +146,7 @@ def test_no_element_on_any_view_allows_html(app):
         assert not app.get("html") and not app.get("iframe")
 
 
+@slow
 def test_notes_and_possibly_related_passages_show_when_the_documents_do_not_answer(app):
     ask(app, "What is the weather forecast on Mars for next week?")
     answer = last_turn(app).answer
@@ -150,6 +156,7 @@ def test_notes_and_possibly_related_passages_show_when_the_documents_do_not_answ
     assert len(app.chat_message[-1].expander) == len(answer.hits)
 
 
+@slow
 def test_a_document_filter_keeps_citations_in_that_document(app):
     app.multiselect(key="f_docs").set_value([LETTER_ID]).run()
     ask(app, BULGARIA)
@@ -159,6 +166,7 @@ def test_a_document_filter_keeps_citations_in_that_document(app):
     assert "documents: Commission letter" in last_turn(app).searched
 
 
+@slow
 def test_kind_filter_mode_and_passages_reach_the_engine(app):
     app.multiselect(key="f_kinds").set_value(["action"]).run()
     app.segmented_control(key="f_mode").set_value("bm25").run()
@@ -172,6 +180,7 @@ def test_kind_filter_mode_and_passages_reach_the_engine(app):
     assert app.multiselect(key="f_kinds").value == [] and app.slider(key="f_passages").value == 6
 
 
+@slow
 def test_export_is_markdown_with_the_citations(app, monkeypatch):
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
@@ -206,6 +215,7 @@ def test_the_export_escapes_markup_from_questions_and_documents():
 # --- documents, context, index -------------------------------------------------------------
 
 
+@slow
 def test_the_documents_view_lists_both_documents_with_their_notes(app, engine):
     show(app, "Documents")
     text = "\n".join(m.value for m in app.markdown)
@@ -217,6 +227,7 @@ def test_the_documents_view_lists_both_documents_with_their_notes(app, engine):
     assert app.selectbox(key="reader_doc").options and app.selectbox(key="reader_unit").value
 
 
+@slow
 def test_a_citation_opens_in_context_in_the_reader(app):
     ask(app, BULGARIA)
     n = next(c.n for c in last_turn(app).answer.citations if c.unit.unit_id == ACTION_21)
@@ -227,8 +238,11 @@ def test_a_citation_opens_in_context_in_the_reader(app):
     assert "Bulgaria pilot project" in passage and ":orange-background[**" in passage
     app.button(key="reader_next").click().run()
     assert app.selectbox(key="reader_unit").value == "emr-action-file-2024:action-22"
+    app.button(key="reader_back").click().run()
+    assert app.session_state["view"] == "Ask" and len(app.chat_message) == 2
 
 
+@slow
 def test_the_index_view_shows_status_model_and_counts(app, engine):
     show(app, "Index")
     assert any("up to date" in s.value for s in app.success)
@@ -237,6 +251,7 @@ def test_the_index_view_shows_status_model_and_counts(app, engine):
     assert any(ui.escape_inline(engine.index.model) in c.value for c in app.caption)
 
 
+@slow
 def test_an_upload_is_indexed_and_can_be_cited(workspace):
     corpus, _ = workspace
     at = show(start(timeout=180), "Index")
@@ -255,6 +270,7 @@ def test_an_upload_is_indexed_and_can_be_cited(workspace):
     assert "Moldova note <b>draft</b>" in cited
 
 
+@slow
 @pytest.mark.parametrize(
     "upload, sentence",
     [
@@ -278,6 +294,7 @@ def test_upload_problems_are_one_sentence_and_change_nothing(workspace, upload, 
     assert tree(corpus) == before
 
 
+@slow
 def test_a_stale_index_shows_one_sentence_and_builds_on_request(workspace):
     from assistant.uploads import add_document
 
@@ -293,6 +310,44 @@ def test_a_stale_index_shows_one_sentence_and_builds_on_request(workspace):
     assert not at.chat_input(key="question").proto.disabled
     ask(at, "Where did Frontex deploy a new team in 2024?")
     assert "Moldova deployment" in [c.unit.doc_title for c in last_turn(at).answer.citations]
+
+
+@slow
+def test_a_missing_index_shows_one_sentence_and_the_documents_still_list(workspace, monkeypatch, tmp_path):
+    empty = tmp_path / "no-index"
+    monkeypatch.setenv("ASSISTANT_INDEX", str(empty))
+    at = start()
+    assert at.warning[0].value.startswith("No index has been built in")
+    assert at.button(key="build-now").label == "Build the index now"
+    assert "Filters appear once the index is built" in "\n".join(c.value for c in at.sidebar.caption)
+    show(at, "Documents")
+    assert "Corpus: 2 documents" in "\n".join(m.value for m in at.markdown)
+    show(at, "Index")
+    assert any("No index has been built" in w.value for w in at.warning)
+
+
+@slow
+def test_an_index_rebuilt_outside_the_app_is_served_on_the_next_run(workspace, settings):
+    from assistant.index import build_index
+    from assistant.uploads import add_document
+
+    corpus, index_dir = workspace
+    at = start()
+    ask(at, BULGARIA)
+    add_document(corpus, b"Frontex opened a liaison office in Chisinau in March 2024.\n", "office.txt",
+                 title="Chisinau office", doc_date="2024-03-15")
+    build_index(index_dir, corpus, settings.model, settings.backend)  # as `assistant index` would
+    ask(at, "When did Frontex open a liaison office in Chisinau?")
+    assert "Chisinau office" in [c.unit.doc_title for c in last_turn(at).answer.citations]
+    assert len(at.session_state["turns"]) == 2  # the conversation survives the reload
+
+
+@slow
+def test_clearing_the_conversation_asks_first_then_empties_it(app):
+    ask(app, BULGARIA)
+    app.button(key="clear").click().run()
+    assert app.session_state["turns"] == []
+    assert app.button(key="example-0").label.startswith("What is the status")
 
 
 # --- safe Markdown ----------------------------------------------------------------------------

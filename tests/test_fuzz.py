@@ -13,6 +13,7 @@ the whole file takes well under a minute on the 2-core machine.
 from __future__ import annotations
 
 import html
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from assistant.chunking import FIELD_LABELS, split_body, units_for_document
 from assistant.errors import AssistantError
-from assistant.loaders import is_header_row, paginate_text
+from assistant.loaders import is_header_row, load_lines, paginate_text
 from assistant.questions import MAX_QUESTION_CHARS, clean_question
 from assistant.records import Document
 from assistant.text_cleaning import html_to_lines, markdown_to_text, split_sentences
@@ -573,3 +574,57 @@ def test_split_body_keeps_every_word_in_order_and_parts_under_budget(lines, budg
     for part in parts:
         pieces = [line for line in part if not line.endswith(" (continued):")]
         assert count("\n".join(part)) <= budget or (len(pieces) == 1 and count(pieces[0]) == 1), part
+
+
+# --- damaged PDFs: only AssistantError ------------------------------------------------------
+
+
+def _letter_pdf() -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    buffer = io.BytesIO()
+    canvas = pdf_canvas.Canvas(buffer, pagesize=A4)
+    for page in range(2):
+        canvas.setFont("Helvetica-Bold", 11)
+        canvas.drawString(72, 760, f"Dear colleagues, page {page + 1}")
+        canvas.setFont("Helvetica", 11)
+        for line in range(12):
+            canvas.drawString(72, 730 - 16 * line, f"The Commission will support partner countries, sentence {line}.")
+        canvas.rect(72, 400, 400, 0.5, fill=1)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+LETTER_PDF = _letter_pdf()
+
+
+@st.composite
+def damaged_pdfs(draw) -> bytes:
+    data = bytearray(LETTER_PDF)
+    how = draw(st.sampled_from(["overwrite", "cut", "splice"]))
+    if how == "overwrite":
+        for _ in range(draw(st.integers(1, 20))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    elif how == "cut":  # cut anywhere but keep an end marker, so pypdf has to cope with what is left
+        data = data[:draw(st.integers(10, len(data) - 1))] + b"\n%%EOF\n"
+    else:
+        a = draw(st.integers(0, len(data) - 1))
+        b = draw(st.integers(a, min(len(data), a + 400)))
+        data = data[:a] + draw(st.binary(max_size=40)) + data[b:]
+    return bytes(data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_pdfs())
+def test_a_damaged_pdf_gives_lines_or_one_sentence(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("pdf") / "damaged.pdf"
+    path.write_bytes(data)
+    try:
+        lines = load_lines(path)
+    except AssistantError as error:
+        message = str(error)
+        assert "damaged.pdf" in message and "\n" not in message and message.endswith(".")
+        return
+    assert all(line.page >= 1 and "\n" not in line.text for line in lines)
