@@ -46,6 +46,7 @@ _LATEST_FACT_BONUS = 0.08
 _OTHER_DOCUMENT_MARGIN = 0.25
 _MARGIN = 0.15  # sentences of the best sentence's unit within this score of it are kept
 _OTHER_UNIT_MARGIN = 0.08  # ... and of other units within this
+_LIST_ITEMS_AFTER_LEAD_IN = 2
 _LEAD_ACTORS_BONUS = 0.2
 _COVER_NOTE_PENALTY = 0.05
 _LEADS_QUESTION = re.compile(r"\b(lead actors?|who (?:leads|is leading|is in charge|is responsible|are responsible)|"
@@ -109,7 +110,7 @@ class Answerer:
             return self._abstain(question, hits, [later])
         expanded = self.retriever.glossary.expand_query(question)
         scored = self._score_sentences(expanded, hits, is_status_question(question))
-        chosen = self._choose(scored, is_status_question(question))
+        chosen = self._choose(scored, is_status_question(question), set(self.retriever.glossary.countries_in(question)))
         if not chosen:
             return self._abstain(question, hits, [])
         redacted = next((s for s in scored[:2] if REDACTED in s.sentence.text), None)
@@ -211,7 +212,11 @@ class Answerer:
         scored.sort(key=lambda s: -s.score)
         return scored
 
-    def _choose(self, scored: list[_Scored], status: bool) -> list[_Scored]:
+    def _on_topic(self, item: _Scored, countries: set[str]) -> bool:
+        """When the question names countries, a sentence from another passage must name one too."""
+        return not countries or bool(countries & set(self.retriever.glossary.countries_in(item.sentence.text)))
+
+    def _choose(self, scored: list[_Scored], status: bool, countries: set[str] = frozenset()) -> list[_Scored]:
         """The best sentences: close to the best score, at most three per unit."""
         # A title restates the action, it rarely answers: the citation shows it anyway.
         answering = [s for s in scored if s.sentence.field != "title" or self._only_title(s)]
@@ -224,8 +229,9 @@ class Answerer:
         for item in answering:
             if len(chosen) >= self.settings.max_sentences or item.score < best - _MARGIN:
                 break
-            if item.sentence.unit_id != best_unit and item.score < best - _OTHER_UNIT_MARGIN:
-                continue  # other passages must come closer to be cited
+            if item.sentence.unit_id != best_unit and (item.score < best - _OTHER_UNIT_MARGIN
+                                                        or not self._on_topic(item, countries)):
+                continue  # other passages must come closer, and stay on the question's countries
             if item.sentence.field in ("status", "lead_actors") and status:
                 continue  # status lines are added up front for status questions
             unit_id = item.sentence.unit_id
@@ -233,13 +239,29 @@ class Answerer:
                 continue
             per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
             chosen.append(item)
-        return chosen + self._other_documents(scored, chosen, best)
+        return self._with_list_items(chosen) + self._other_documents(scored, chosen, best, countries)
+
+    def _with_list_items(self, chosen: list[_Scored]) -> list[_Scored]:
+        """A lead-in ending with a colon brings the first items it introduces."""
+        result = []
+        for item in chosen:
+            result.append(item)
+            if not item.sentence.text.endswith(":"):
+                continue
+            rows = self._sentence_rows.get(item.sentence.unit_id, [])
+            following = [r for r in rows if r > item.row][:_LIST_ITEMS_AFTER_LEAD_IN]
+            for row in following:
+                sentence = self.retriever.index.sentences[row]
+                if sentence.field == item.sentence.field:
+                    result.append(_Scored(sentence, row, item.score, item.hit))
+        return result
 
     def _only_title(self, item: _Scored) -> bool:
         rows = self._sentence_rows.get(item.sentence.unit_id, [])
         return all(self.retriever.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
 
-    def _other_documents(self, scored: list[_Scored], chosen: list[_Scored], best: float) -> list[_Scored]:
+    def _other_documents(self, scored: list[_Scored], chosen: list[_Scored], best: float,
+                         countries: set[str] = frozenset()) -> list[_Scored]:
         """The best sentence of each other document that comes close, so dates can be compared."""
         covered = {c.hit.unit.doc_id for c in chosen}
         extra = []
@@ -248,6 +270,8 @@ class Answerer:
             if doc_id in covered or item.score < best - _OTHER_DOCUMENT_MARGIN:
                 continue
             if item.sentence.field in ("status", "lead_actors", "title") or item.hit.unit.kind == "cover_note":
+                continue
+            if not self._on_topic(item, countries):
                 continue
             covered.add(doc_id)
             extra.append(item)

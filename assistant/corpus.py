@@ -82,7 +82,15 @@ def human_date(iso_date: str) -> str:
 
 
 def short_label(document: Document) -> str:
-    kind = {"action_file": "Council action file", "letter": "Commission letter"}.get(document.kind, document.kind)
+    """'Council action file, 22 July 2024'; documents from other bodies go by their own title."""
+    body = document.issuing_body.lower()
+    if document.kind == "action_file" and "council" in body:
+        kind = "Council action file"
+    elif document.kind == "letter" and "commission" in body:
+        kind = "Commission letter"
+    else:
+        title = document.title if len(document.title) <= 60 else document.title[:59].rstrip() + "…"
+        kind = title
     return f"{kind}, {human_date(document.date)}"
 
 

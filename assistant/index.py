@@ -119,6 +119,10 @@ def index_status(index_dir: Path, corpus_dir: Path, model: str, backend: str) ->
     fingerprint = corpus_fingerprint(corpus_dir)
     if manifest.get("corpus") != fingerprint:
         return IndexStatus(True, False, "The corpus or its glossary changed since the index was built.", manifest)
+    try:
+        verify_files(generation, manifest)
+    except StaleIndexError as exc:  # a truncated or corrupted file: rebuilt by `assistant index --if-stale` too
+        return IndexStatus(True, False, str(exc), manifest)
     return IndexStatus(True, True, f"The index is up to date ({len(manifest.get('chunks', []))} chunks).", manifest)
 
 
@@ -236,6 +240,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     generations.mkdir(parents=True, exist_ok=True)
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
     staging = generations / f".building-{name}"
+    final = generations / name
     staging.mkdir()
     try:
         np.save(staging / "vectors.npy", vectors)
@@ -265,11 +270,17 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(staging)
-        final = generations / name
         staging.rename(final)
         _swap_pointer(index_dir, name)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if final.exists() and current_generation(index_dir) != final:
+            shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
+        if isinstance(exc, OSError):
+            raise AssistantError(
+                f"The index could not be written in {index_dir} ({exc.strerror or exc}); the previous index is still "
+                "served, so free some disk space (or fix the folder's permissions) and run `assistant index` again."
+            ) from exc
         raise
     _remove_old_generations(index_dir, keep=name)
     step("Index ready", 1.0)
@@ -281,11 +292,14 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
 
 def _swap_pointer(index_dir: Path, name: str) -> None:
     temporary = index_dir / f".{POINTER}.{os.getpid()}.tmp"
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, index_dir / POINTER)
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, index_dir / POINTER)
+    finally:
+        temporary.unlink(missing_ok=True)
     directory = os.open(index_dir, os.O_RDONLY)
     try:
         os.fsync(directory)
@@ -351,7 +365,10 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | Non
     if corpus_dir is not None and model is not None and backend is not None:
         status = index_status(index_dir, corpus_dir, model, backend)
         if not status.fresh:
-            raise StaleIndexError(f"{status.reason} Run `assistant index` to rebuild it.")
+            reason = status.reason
+            if "`assistant index`" not in reason:
+                reason = f"{reason.rstrip('.')}; run `assistant index` to rebuild it."
+            raise StaleIndexError(reason)
     verify_files(generation, manifest)
     try:
         documents = [Document(**{**d, "missing_actions": tuple(d.get("missing_actions", ()))})

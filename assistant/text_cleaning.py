@@ -99,7 +99,7 @@ def html_to_text(fragment: str) -> str:
     return "\n".join(html_to_lines(fragment))
 
 
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")  # one level of parentheses in the target
 _MD_EMPHASIS = re.compile(r"\*+")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
 
