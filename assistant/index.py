@@ -241,13 +241,16 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
     staging = generations / f".building-{name}"
     final = generations / name
-    staging.mkdir()
     try:
+        staging.mkdir()
         np.save(staging / "vectors.npy", vectors)
         np.save(staging / "sentence_vectors.npy", sentence_vectors)
         _write_jsonl(staging / "sentences.jsonl", [s.to_dict() for s in sentences])
         vector_index = build_vector_index(vectors)
-        save_index(vector_index, staging / "faiss.index")
+        try:
+            save_index(vector_index, staging / "faiss.index")
+        except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as a RuntimeError
+            raise OSError("faiss.index could not be written") from exc
         _write_jsonl(staging / "chunks.jsonl", [c.to_dict() for c in corpus.chunks])
         _write_jsonl(staging / "units.jsonl", [u.to_dict() for u in corpus.units])
         (staging / "documents.json").write_text(
@@ -266,7 +269,9 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
             ],
             "chunks": [{"chunk_id": c.chunk_id, "content_hash": c.content_hash} for c in corpus.chunks],
             "sentences": [{"unit_id": s.unit_id, "content_hash": h} for s, h in zip(sentences, sentence_hashes)],
-            "files": {f: _sha256_file(staging / f) for f in CHECKSUMMED_FILES},
+            # Every file written, the BM25 folder's included, so `--if-stale` also catches a damaged one.
+            "files": {path.relative_to(staging).as_posix(): _sha256_file(path)
+                      for path in sorted(staging.rglob("*")) if path.is_file()},
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(staging)
@@ -278,8 +283,8 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
             shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
         if isinstance(exc, OSError):
             raise AssistantError(
-                f"The index could not be written in {index_dir} ({exc.strerror or exc}); the previous index is still "
-                "served, so free some disk space (or fix the folder's permissions) and run `assistant index` again."
+                f"The index could not be written in {index_dir} ({exc.strerror or exc}); nothing was changed, so free "
+                "some disk space (or fix the folder's permissions) and run `assistant index` again."
             ) from exc
         raise
     _remove_old_generations(index_dir, keep=name)

@@ -317,7 +317,7 @@ class MilvusStore:
 
     name = "milvus"
 
-    def __init__(self, settings: MilvusSettings, dimension: int) -> None:
+    def __init__(self, settings: MilvusSettings, dimension: int, replace_other_schema: bool = False) -> None:
         try:
             from pymilvus import MilvusClient
         except ImportError:
@@ -332,7 +332,7 @@ class MilvusStore:
         uri = LOCAL_ENGINES.acquire(self._local_path) if self._local_path else settings.uri
         try:
             self._client = MilvusClient(uri=uri, token=settings.token, db_name=settings.db_name, timeout=START_TIMEOUT)
-            self._ensure_collections()
+            self._ensure_collections(replace_other_schema)
         except AssistantError:
             self.close()
             raise
@@ -375,7 +375,7 @@ class MilvusStore:
             params = {"nprobe": IVF_NPROBE}
         return {"metric_type": "IP", "params": params}
 
-    def _ensure_collections(self) -> None:
+    def _ensure_collections(self, replace_other_schema: bool) -> None:
         from pymilvus import DataType
 
         client = self._client
@@ -383,12 +383,13 @@ class MilvusStore:
             fields = {f["name"]: f for f in client.describe_collection(self.collection)["fields"]}
             dim = int(fields.get("vector", {}).get("params", {}).get("dim", -1))
             expected = {"key", "vector", "countries", *VARCHAR_FIELDS}
-            if dim != self.dimension or set(fields) != expected:
+            if (dim != self.dimension or set(fields) != expected) and replace_other_schema:
+                self.drop()  # derived data: the sync that asked for this writes it all again
+            elif dim != self.dimension or set(fields) != expected:
                 raise StaleIndexError(
                     f"The Milvus collection {self.collection} has another schema (vector dimension {dim}, not "
-                    f"{self.dimension}); drop it or set ASSISTANT_MILVUS_COLLECTION to a new name, then run "
-                    "`assistant index --store milvus`.")
-        else:
+                    f"{self.dimension}); run `assistant index --store milvus` to rebuild it.")
+        if not client.has_collection(self.collection):
             index = client.prepare_index_params()
             index.add_index("vector", index_type=self.settings.chosen_index_type, metric_type="IP",
                             params=self.index_params())
@@ -534,7 +535,7 @@ def _index_state(index: LoadedIndex, keys: Iterable[str]) -> dict[str, Any]:
 def sync_milvus(index: LoadedIndex, settings: MilvusSettings) -> SyncReport:
     """Bring the collection to exactly the index's chunks (incremental), then record the sync."""
     entries = index_entries(index)
-    with MilvusStore(settings, int(index.vectors.shape[1])) as store:
+    with MilvusStore(settings, int(index.vectors.shape[1]), replace_other_schema=True) as store:
         report = sync_store(store, entries, index.vectors)
         if report.added or report.deleted:
             store.flush()

@@ -22,7 +22,7 @@ from assistant.index import LoadedIndex
 from assistant.questions import clean_question
 from assistant.records import Hit
 from assistant.settings import RetrievalSettings
-from assistant.vector_store import FaissStore, VectorStore, Where, index_entries
+from assistant.vector_store import EntryTable, FaissStore, VectorStore, Where, index_entries
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -66,6 +66,7 @@ class Retriever:
         self._query_cache: dict[str, np.ndarray] = {}
         self.entries = index_entries(self.index)  # what the vector store keeps per chunk, in row order
         self._row_of_key = {entry.key: row for row, entry in enumerate(self.entries)}
+        self._table = EntryTable(self.entries)
         if self.store is None:
             self.store = FaissStore.from_index(self.index, self.entries)
 
@@ -98,9 +99,7 @@ class Retriever:
         return self._rows_matching(self.where(filters))
 
     def _rows_matching(self, where: Where | None) -> np.ndarray | None:
-        if where is None:
-            return None
-        return np.asarray([row for row, entry in enumerate(self.entries) if where.matches(entry)], dtype=np.int64)
+        return None if where is None else self._table.positions(where)
 
     def _country_name(self, value: str) -> str:
         for country in self.glossary.countries:

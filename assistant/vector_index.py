@@ -3,15 +3,20 @@
 Vectors are 384-d unit embeddings, so every index uses the inner-product metric (= cosine).
 
 The rule (`choose_index_kind`) comes from eval/bench_ann.py on this 2-core machine, with
-structured synthetic corpora of 10k-1M MiniLM-like vectors (eval/results/ann_bench.md):
+structured synthetic corpora of 10k-1M MiniLM-like vectors, 200 held-out synthetic queries
+and the 90 real gold questions (eval/results/ann_bench.md; target: recall@10 >= 0.95 against
+exact search on both query sets, median query < 10 ms at 1M):
 
-- "flat" (exact) while a single query stays under ~5 ms. Flat costs ~0.15 us per vector per
-  query, so that holds up to FLAT_MAX_VECTORS. Exact search needs no training, no tuning and
-  no rebuild on change; the real corpus (~110 chunks) is far below the limit.
-- "hnsw" above it. HNSW (M=32) meets recall@10 >= 0.95 against exact search at every measured
-  size with a median query of ~1 ms at 1M, versus ~3 ms for IVF at the same recall. It costs
-  more memory (+~0.3 GiB of graph links at 1M) and the longest build (~6-7 min at 1M on 2
-  cores); IVF stays available as kind="ivf" for when build time or deletions matter more.
+- "flat" (exact) up to FLAT_MAX_VECTORS = 30k, where one query takes ~5 ms (0.17 us per
+  vector: 4.9 ms at 30k, 17 ms at 100k, 199 ms at 1M). Exact search needs no training, no
+  tuning and supports in-place deletes; the real corpus (~110 chunks) is far below the limit.
+- "ivf" (IVF-Flat, nlist ~ 4*sqrt(N), nprobe 32) above it. At 1M it met the target with
+  recall 0.991 (synthetic) / 0.983 (real questions), median 1.7 ms, p95 2.3 ms, 1.46 GiB,
+  built in ~3.3 min; at 100k: 0.999 / 0.983, 0.64 ms.
+- not "hnsw": HNSW (M=32, efConstruction=40) was as good up to 100k (efSearch 256: 0.996 /
+  0.979, 0.66 ms) but at 1M it missed the target even at efSearch 512 (0.959 / 0.913), took
+  2.5x longer to build (8.3 min) and 0.25 GiB more memory, and cannot delete. A better graph
+  (efConstruction 160) would multiply the build time again. It stays available as kind="hnsw".
 
 Ids: every index returns caller-chosen int64 ids (the row number of a chunk by default).
 Flat and HNSW are wrapped in `faiss.IndexIDMap2`; IVF keeps ids in its inverted lists
@@ -38,7 +43,8 @@ FAISS_THREADS = 2  # the target machine has 2 cores: builds and batch searches u
 # Fewer queries than this run on one thread. FAISS parallelises a search across queries, so a
 # single query gains nothing from a second thread, but the parallel region (IndexIDMap2's id
 # translation, the flat scan's setup) waits for that thread to be scheduled: on a busy 2-core
-# machine that cost ~3 ms per query in the benchmark (0.07 ms -> 3.3 ms for HNSW at 5k).
+# machine that cost milliseconds per query in the benchmark (HNSW at 100k, efSearch 16: 0.09 ms
+# on 1 thread, 3.2 ms on 2; flat at 1M: 199 ms vs 535 ms).
 SMALL_BATCH = 20
 SMALL_BATCH_THREADS = 1
 
@@ -47,14 +53,16 @@ FLAT_MAX_VECTORS = 30_000
 
 HNSW_M = 32  # links per node (64 on the base layer); 32 is the usual sweet spot for 384-d
 HNSW_EF_CONSTRUCTION = 40  # FAISS default; build time grows linearly with it
-# (up to this many vectors, efSearch): the smallest measured efSearch with recall@10 >= 0.95
-# plus headroom; sizes beyond the last row get the last value.
-HNSW_EF_SEARCH = ((100_000, 64), (1_000_000, 128), (math.inf, 256))
+# (up to this many vectors, efSearch): the smallest measured efSearch with recall@10 >= 0.95 on
+# both query sets, one step up for headroom where the margin was thin. At 1M no efSearch up to
+# 512 reached the target with this graph (hence IVF above FLAT_MAX_VECTORS).
+HNSW_EF_SEARCH = ((10_000, 32), (30_000, 64), (100_000, 256), (math.inf, 512))
 
 IVF_LISTS_PER_SQRT_N = 4  # nlist = 4 * sqrt(N)
 IVF_TRAIN_PER_LIST = 50  # k-means trains on at most 50 sample vectors per list (FAISS wants >= 39)
-# (up to this many vectors, nprobe): the smallest measured nprobe with recall@10 >= 0.95 plus headroom.
-IVF_NPROBE = ((100_000, 16), (1_000_000, 32), (math.inf, 64))
+# (up to this many vectors, nprobe): nprobe 16 was borderline on the real questions (0.949 at
+# 1M, 0.957 at 30k); 32 kept them >= 0.978 from 10k to 1M. Beyond 1M is unmeasured: 64.
+IVF_NPROBE = ((1_000_000, 32), (math.inf, 64))
 
 # A filtered search whose allowed set is at most this size is scored exactly from the stored
 # vectors: as cheap as a small flat search, and graph/list search degrades under tight filters.
@@ -62,10 +70,10 @@ EXACT_FILTER_MAX = FLAT_MAX_VECTORS
 
 
 def choose_index_kind(n_vectors: int) -> str:
-    """Flat while exact search is fast enough, HNSW beyond (see the module docstring for why)."""
+    """Flat while exact search is fast enough, IVF beyond (see the module docstring for why)."""
     if n_vectors < 0:
         raise ValueError("n_vectors must be >= 0")
-    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "hnsw"
+    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "ivf"
 
 
 def _by_size(table: tuple[tuple[float, int], ...], n_vectors: int) -> int:

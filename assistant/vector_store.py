@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -127,6 +127,54 @@ class Where:
         return True
 
 
+class EntryTable:
+    """Entries as columns, so that a `Where` costs array operations, not a Python loop per entry.
+
+    Each text field is kept as its distinct values and one code per entry; a filter tests the
+    distinct values with the same predicates as `Where.matches`, then selects entries by code.
+    """
+
+    TEXT_FIELDS = ("doc_id", "kind", "section", "doc_date")
+
+    def __init__(self, entries: Sequence[StoreEntry]) -> None:
+        self.size = len(entries)
+        self._values: dict[str, list[str]] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        for name in self.TEXT_FIELDS:
+            codes: dict[str, int] = {}
+            self._codes[name] = np.fromiter((codes.setdefault(getattr(e, name), len(codes)) for e in entries),
+                                            dtype=np.int64, count=self.size)
+            self._values[name] = list(codes)
+        by_country: dict[str, list[int]] = {}
+        for position, entry in enumerate(entries):
+            for country in entry.countries:
+                by_country.setdefault(country, []).append(position)
+        self._by_country = {c: np.asarray(p, dtype=np.int64) for c, p in by_country.items()}
+
+    def _field(self, name: str, keep: Callable[[str], bool]) -> np.ndarray:
+        chosen = np.fromiter(map(keep, self._values[name]), dtype=bool, count=len(self._values[name]))
+        return chosen[self._codes[name]]
+
+    def positions(self, where: Where) -> np.ndarray:
+        """Positions (ascending) of the entries that `where` admits: the same set as Where.matches."""
+        mask = np.ones(self.size, dtype=bool)
+        if where.doc_ids:
+            mask &= self._field("doc_id", lambda v: v in where.doc_ids)
+        if where.kinds:
+            mask &= self._field("kind", lambda v: v in where.kinds)
+        if where.sections:
+            mask &= self._field("section", lambda v: any(s in v.lower() for s in where.sections))
+        if where.date_from or where.date_to:
+            mask &= self._field("doc_date", lambda v: not (where.date_from and v < where.date_from)
+                                and not (where.date_to and v > where.date_to))
+        if where.countries:
+            named = np.zeros(self.size, dtype=bool)
+            for country in where.countries:
+                named[self._by_country.get(country, np.zeros(0, dtype=np.int64))] = True
+            mask &= named
+        return np.flatnonzero(mask).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class StoreHit:
     key: str
@@ -186,6 +234,7 @@ class FaissStore:
         self._next_id = max(self._entries, default=-1) + 1
         self._tombstones: set[int] = set()
         self._removes_in_place = index_kind(index) != "hnsw"  # type: ignore[arg-type]
+        self._table: tuple[np.ndarray, EntryTable] | None = None  # (ids, columns), rebuilt after a change
 
     @classmethod
     def empty(cls, dimension: int, kind: str = "flat") -> FaissStore:
@@ -213,6 +262,7 @@ class FaissStore:
         for i, entry in zip(ids.tolist(), entries):
             self._entries[i] = entry
             self._id_of_key[entry.key] = i
+        self._table = None
 
     def delete(self, keys: Iterable[str]) -> int:
         from assistant.vector_index import remove_ids
@@ -220,6 +270,8 @@ class FaissStore:
         ids = [self._id_of_key.pop(key) for key in dict.fromkeys(keys) if key in self._id_of_key]
         for i in ids:
             del self._entries[i]
+        if ids:
+            self._table = None
         if ids and self._removes_in_place:
             remove_ids(self._index, np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
         elif ids:
@@ -230,7 +282,11 @@ class FaissStore:
         """The ids that pass the filter, or None when nothing is filtered."""
         if where is None or where.is_empty():
             return None
-        return np.asarray(sorted(i for i, entry in self._entries.items() if where.matches(entry)), dtype=np.int64)
+        if self._table is None:
+            ids = np.fromiter(self._entries, dtype=np.int64, count=len(self._entries))
+            self._table = (ids, EntryTable(list(self._entries.values())))
+        ids, table = self._table
+        return np.sort(ids[table.positions(where)])
 
     def search(self, queries: np.ndarray, k: int, where: Where | None = None) -> list[list[StoreHit]]:
         from assistant.vector_index import search

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from assistant.vector_store import (
+    EntryTable,
     FaissStore,
     StoreEntry,
     Where,
@@ -166,6 +167,23 @@ def test_filters_run_in_the_store_and_admit_exactly_the_matching_entries(filled,
     for row in store.search(vectors[:3], len(entries), where=where):
         assert {h.key for h in row} == expected
         assert [h.score for h in row] == sorted((h.score for h in row), reverse=True)
+
+
+@pytest.mark.parametrize("where", FILTERS[1:])
+def test_the_column_table_admits_what_where_matches_admits(where):
+    entries = _entries(200, seed=3)
+    expected = [i for i, e in enumerate(entries) if where.matches(e)]
+    assert EntryTable(entries).positions(where).tolist() == expected
+
+
+def test_the_retrievers_filter_rows_are_the_reference_rows_on_the_corpus(engine):
+    from assistant.retrieval import Filters
+
+    for filters in (Filters(countries=("BG", "Cyprus")), Filters(kinds=("action", "annex_item"), date_to="2024-01-01"),
+                    Filters(sections=("RETURN",)), Filters(doc_ids=("commission-letter-2023",), countries=("Greece",))):
+        where = engine.retriever.where(filters)
+        expected = [row for row, entry in enumerate(engine.retriever.entries) if where.matches(entry)]
+        assert engine.retriever.allowed_rows(filters).tolist() == expected
 
 
 def test_a_filter_with_a_small_k_gives_the_nearest_matching_entries(filled):
@@ -359,6 +377,19 @@ def test_a_collection_synced_to_another_index_is_refused(engine, milvus_dir):
         open_for_index(engine.index, settings)
     report = sync_milvus(engine.index, settings)
     assert (report.added, report.deleted) == (1, 0)
+    open_for_index(engine.index, settings).close()
+
+
+@pytest.mark.slow
+def test_a_collection_of_another_dimension_is_refused_then_rebuilt_by_sync(engine, milvus_dir):
+    from assistant.errors import StaleIndexError
+    from assistant.milvus_store import MilvusStore, open_for_index, sync_milvus
+
+    settings = _milvus_settings(milvus_dir, "other_dimension")
+    MilvusStore(settings, 8).close()
+    with pytest.raises(StaleIndexError, match="another schema"):
+        open_for_index(engine.index, settings)
+    assert sync_milvus(engine.index, settings).added == len(engine.index.chunks)
     open_for_index(engine.index, settings).close()
 
 
