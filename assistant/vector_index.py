@@ -252,7 +252,10 @@ def _search(
     if allowed is not None:
         allowed_ids = np.setdiff1d(_as_ids(allowed, len(allowed)), exclude if exclude is not None else [])
         if index_kind(index) != "flat" and allowed_ids.size <= EXACT_FILTER_MAX:
-            return _exact_over(index, matrix, k, allowed_ids)
+            try:
+                return _exact_over(index, matrix, k, allowed_ids)
+            except RuntimeError:  # an allowed id that is not in the index: let FAISS filter instead
+                pass
         selector: faiss.IDSelector | None = faiss.IDSelectorBatch(allowed_ids)
     elif exclude is not None and len(exclude):
         excluded = faiss.IDSelectorBatch(_as_ids(exclude, len(exclude)))

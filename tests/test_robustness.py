@@ -84,7 +84,8 @@ MIXED_SCRIPTS = [
     pytest.param("Каков статус сотрудничества по возвращению с Болгарией?", id="cyrillic"),
 ]
 
-# Each holds the English Bulgaria question, so the answer must still cite Action 21.
+# Each holds the English Bulgaria question, so the answer must still cite the Bulgaria actions.
+BULGARIA_ACTIONS = {"Action 20", "Action 21"}
 DRESSED_UP = [
     pytest.param(f"{BULGARIA} (بلغاريا / בולגריה / Βουλγαρία / Болгария)?", id="mixed-scripts"),
     pytest.param(f"\u202b{BULGARIA}\u202c \u200f", id="bidi-embedding-marks"),
@@ -124,7 +125,7 @@ def test_right_to_left_and_other_scripts_are_answered_or_abstained_normally(engi
 def test_markup_scripts_and_control_characters_are_plain_text_around_a_real_question(engine, question):
     answer = engine.ask(question)
     assert_well_formed(answer, question)
-    assert not answer.abstained and "Action 21" in [c.unit.locator for c in answer.citations]
+    assert not answer.abstained and BULGARIA_ACTIONS & {c.unit.locator for c in answer.citations}
     for markup in ("<script", "<b>", "javascript:", "](", "![", "**"):
         if markup in question:
             assert markup in answer.question, "markup is kept as typed: it is text, not formatting"
