@@ -313,6 +313,9 @@ def markdown(report: dict[str, Any]) -> str:
     if http:
         lines.append(f"HTTP variant: {http.get('skipped') or 'streamlit run app.py on 127.0.0.1, started in ' + str(http['startup_seconds']) + ' s'}.")
         lines.append("")
+    lines.append(f"{r['distinct_questions']} distinct questions were asked"
+                 + ("; every request had its own, so none reused the query-embedding cache."
+                    if report["vary"] else "; repeats reuse the engine's query-embedding cache, as in the app."))
     lines.append("Latency is per request, from the call to the answer, with every thread asking again at once.")
     return "\n".join(lines) + "\n"
 

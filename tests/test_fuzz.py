@@ -167,7 +167,7 @@ class Action:
     footnote: tuple[int, Sentence] | None = None
 
     def expected_sentences(self) -> list[str]:
-        found = [s.plain for block in self.way_ahead + self.comments for block_s in [block] for s in block_s.sentences]
+        found = [" ".join(self.title)] + [s.plain for block in self.way_ahead + self.comments for s in block.sentences]
         if self.footnote:
             found.append(f"{str(self.footnote[0]).translate(SUPERSCRIPT)} {self.footnote[1].plain}")
         return found
@@ -209,7 +209,7 @@ def action_files(draw) -> ActionFile:
     number = draw(st.integers(1, 5))
     section = ""
     footnote_number = 0
-    restart = draw(st.booleans())  # numbering restarts at the second heading, as in some files
+    restart = draw(st.booleans())  # numbering starts again at 1 under a later heading, as in some files
 
     def new_page() -> None:
         nonlocal page, rows_on_page
