@@ -471,10 +471,13 @@ def test_clean_question_gives_plain_visible_text_or_one_sentence(raw):
     assert all(ch in kept for ch in cleaned.replace(" ", "")), "nothing is invented, only dropped"
 
 
+PRINTABLE = st.characters(categories=("L", "M", "N", "P", "S"), include_characters=" ")
+
+
 @FUZZ
-@given(st.text(max_size=400))
+@given(st.text(PRINTABLE, min_size=1, max_size=400))
 def test_clean_question_keeps_scripts_markup_and_punctuation_as_typed(text):
-    assume(_visible(text) and all(ch.isprintable() or ch == " " for ch in text))
+    assume(_visible(text))
     assume(len(" ".join(text.split())) <= MAX_QUESTION_CHARS)
     assert clean_question(text) == " ".join(text.split())
 
