@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 
 from assistant.bm25_index import tokenize
 from assistant.corpus import human_date, short_label

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from assistant.chunking import CHUNKER_VERSION
-from assistant.corpus import METADATA_FILE, document_path, load_documents
+from assistant.corpus import document_path, load_documents
 from assistant.errors import AssistantError, StaleIndexError
 from assistant.glossary import GLOSSARY_FILE
 from assistant.models import model_spec

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -31,22 +28,14 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.machine import machine_info, machine_line  # noqa: E402
 from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = psutil.virtual_memory().total / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.1f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+    return machine_line(machine_info())
 
 
 def timed(function, repeat: int = 1) -> tuple[float, object]:

@@ -25,7 +25,6 @@ import ctypes
 import gc
 import json
 import os
-import platform
 import re
 import shlex
 import sys
@@ -47,6 +46,7 @@ import psutil  # noqa: E402
 from faiss.contrib.evaluation import knn_intersection_measure  # noqa: E402
 
 from assistant import vector_index as vi  # noqa: E402
+from assistant.machine import machine_info  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"
 NOISE = 0.3  # norm of the gaussian noise added to each mixture before renormalizing
@@ -293,18 +293,7 @@ def bench_size(
 
 
 def machine() -> dict[str, Any]:
-    model = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "faiss": faiss.__version__,
-    }
+    return {**machine_info(), "faiss": faiss.__version__}
 
 
 def primary(run: dict[str, Any]) -> dict[str, float]:

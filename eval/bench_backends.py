@@ -24,14 +24,12 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import shlex
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,6 +42,7 @@ from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
 
+from assistant.machine import machine_info  # noqa: E402
 from assistant.vector_store import FaissStore, StoreEntry, Where, encode_in_processes, entry_key  # noqa: E402
 
 DIMENSION = 384
@@ -57,24 +56,9 @@ COUNTRIES = tuple(f"Country {i:02d}" for i in range(50))
 
 def machine(argv: list[str]) -> dict[str, Any]:
     """What the numbers were measured on: they mean little without it."""
-    import psutil
-
-    cpu = platform.processor()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    versions = {p: metadata.version(p) for p in ("faiss-cpu", "pymilvus", "milvus-lite", "torch",
-                                                   "sentence-transformers", "numpy")}
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "versions": versions,
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "command": ".venv/bin/python eval/bench_backends.py " + " ".join(shlex.quote(a) for a in argv),
-    }
+    packages = ("faiss-cpu", "pymilvus", "milvus-lite", "torch", "sentence-transformers", "numpy")
+    command = ".venv/bin/python eval/bench_backends.py " + " ".join(shlex.quote(a) for a in argv)
+    return {**machine_info(packages), "command": command}
 
 
 def _ms(samples: list[float]) -> dict[str, float]:

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shlex
 import socket
@@ -52,6 +50,7 @@ set_offline_flags()
 
 from assistant.answers import NO_ANSWER  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
+from assistant.machine import machine_info  # noqa: E402
 from assistant.questions import clean_question  # noqa: E402
 from assistant.records import Answer  # noqa: E402
 
@@ -262,29 +261,7 @@ def wait_until_quiet(limit_s: float, busy_below: float = 25.0) -> float:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gib": ram_gib,
-        "python": platform.python_version(),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "command": shlex.join([".venv/bin/python", "eval/load_test.py", *sys.argv[1:]]),
-    }
+    return {**machine_info(), "command": shlex.join([".venv/bin/python", "eval/load_test.py", *sys.argv[1:]])}
 
 
 def markdown(report: dict[str, Any]) -> str:
