@@ -5,7 +5,9 @@ PyTorch is slower than onnxruntime on a small CPU. The packaged model's transfor
 exported to ONNX once (`ensure_onnx`, run at install time) into the venv's share folder;
 at run time only onnxruntime, tokenizers and numpy are imported. Pooling and normalization
 are the sentence-transformers ones (mean over the attention mask, then L2), so the vectors
-agree with the "torch" backend: fp32 to ~1e-6, int8 to ~0.99 cosine for MiniLM.
+agree with the "torch" backend: fp32 to ~1e-7, int8 to ~0.99 cosine (both models; measured in
+eval/results/embedding_bench.md). int8 activations are quantized per batch, so an int8 vector
+shifts slightly (cosine ~0.995) with the batch it was computed in; fp32 vectors do not.
 
 Nothing is downloaded: the weights and tokenizer come from `assistant.models.model_path`.
 """
@@ -275,6 +277,9 @@ def _load_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle threads sleep instead of spinning: the cores are shared (app, index search, other
+    # jobs), and with a busy neighbour spinning cost ~15% throughput and doubled query latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # onnxruntime's warnings are for its developers, not our users
     try:
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
