@@ -70,3 +70,23 @@ def engine(settings):
     if not status.fresh:
         build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
     return load_engine(settings)
+
+
+def copy_corpus_and_index(root: Path, settings) -> tuple[Path, Path]:
+    """Copies of the corpus (uploads left out) and of the served index generation under `root`.
+
+    Tests that change documents or the index work on these, so the content-hash cache is
+    warm and the real corpus and index are never touched.
+    """
+    import shutil
+
+    from assistant.index import GENERATIONS, POINTER, current_generation
+
+    corpus = root / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
+    index_dir = root / "index"
+    (index_dir / GENERATIONS).mkdir(parents=True)
+    served = current_generation(settings.index_dir)
+    shutil.copytree(served, index_dir / GENERATIONS / served.name)
+    (index_dir / POINTER).write_text(served.name + "\n", encoding="utf-8")
+    return corpus, index_dir

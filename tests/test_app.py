@@ -5,15 +5,14 @@ from __future__ import annotations
 import ast
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st_
 
 from assistant import app_support as ui
-from assistant.index import GENERATIONS, current_generation
 from assistant.retrieval import Filters
+from tests.conftest import copy_corpus_and_index
 
 slow = pytest.mark.slow  # the app on the real model and index
 
@@ -73,13 +72,7 @@ def app(engine):
 @pytest.fixture
 def workspace(tmp_path, corpus_dir, engine, settings, monkeypatch):
     """Copies of the corpus and the served index, given to the app through the environment."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = tmp_path / "index"
-    (index_dir / GENERATIONS).mkdir(parents=True)
-    served = current_generation(settings.index_dir)
-    shutil.copytree(served, index_dir / GENERATIONS / served.name)
-    (index_dir / "CURRENT").write_text(served.name + "\n")
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
     monkeypatch.setenv("ASSISTANT_CORPUS", str(corpus))
     monkeypatch.setenv("ASSISTANT_INDEX", str(index_dir))
     return corpus, index_dir

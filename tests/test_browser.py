@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from assistant.index import GENERATIONS, current_generation
+from tests.conftest import copy_corpus_and_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -112,13 +111,7 @@ def ask(page, question: str) -> None:
 @pytest.fixture
 def workspace(tmp_path, corpus_dir, engine, settings) -> dict[str, str]:
     """Copies of the corpus and of the served index, for a server that may change them."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = tmp_path / "index"
-    (index_dir / GENERATIONS).mkdir(parents=True)
-    served = current_generation(settings.index_dir)
-    shutil.copytree(served, index_dir / GENERATIONS / served.name)
-    (index_dir / "CURRENT").write_text(served.name + "\n")
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
     return {"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index_dir)}
 
 

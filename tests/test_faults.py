@@ -32,13 +32,12 @@ from assistant.errors import AssistantError, StaleIndexError
 from assistant.index import (
     GENERATIONS,
     MANIFEST,
-    POINTER,
     build_index,
     current_generation,
     index_status,
     load_index,
 )
-from tests.conftest import ROOT
+from tests.conftest import copy_corpus_and_index, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -70,12 +69,7 @@ def assert_one_sentence(message: str) -> None:
 def template(tmp_path_factory, engine, settings):
     """The served index, rebuilt once by this code (so its manifest checksums every file)."""
     root = tmp_path_factory.mktemp("template")
-    corpus = root / "corpus"
-    shutil.copytree(settings.corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = root / "index"
-    served = current_generation(settings.index_dir)
-    shutil.copytree(served, index_dir / GENERATIONS / served.name)
-    (index_dir / POINTER).write_text(served.name + "\n", encoding="utf-8")
+    corpus, index_dir = copy_corpus_and_index(root, settings)
     report = build_index(index_dir, corpus, settings.model, settings.backend)
     assert report.embedded_texts == 0, "the template build reuses every vector"
     return corpus, index_dir

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -17,6 +16,7 @@ from assistant.index import (
     read_manifest,
 )
 from assistant.models import DEFAULT_MODEL
+from tests.conftest import copy_corpus_and_index
 
 pytestmark = pytest.mark.slow
 BACKEND = "torch"
@@ -25,13 +25,7 @@ BACKEND = "torch"
 @pytest.fixture
 def workspace(tmp_path, corpus_dir, engine, settings):
     """A copy of the corpus and of the served index, so the content-hash cache is warm."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(corpus_dir, corpus)
-    index_dir = tmp_path / "index"
-    (index_dir / GENERATIONS).mkdir(parents=True)
-    served = current_generation(settings.index_dir)
-    shutil.copytree(served, index_dir / GENERATIONS / served.name)
-    (index_dir / "CURRENT").write_text(served.name + "\n")
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
     return corpus, index_dir, settings.backend
 
 

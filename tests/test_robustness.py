@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import tempfile
 import unicodedata
 import uuid
@@ -28,10 +27,11 @@ from assistant.answers import NO_ANSWER
 from assistant.cli import cli
 from assistant.engine import load_engine
 from assistant.errors import AssistantError
-from assistant.index import GENERATIONS, POINTER, build_index, current_generation, load_index
+from assistant.index import build_index, load_index
 from assistant.loaders import MAX_FILE_BYTES
 from assistant.questions import clean_question
 from assistant.uploads import add_document
+from tests.conftest import copy_corpus_and_index
 
 pytestmark = pytest.mark.slow
 
@@ -223,12 +223,7 @@ BAD_DOCUMENTS = [
 def workspace(tmp_path, engine, settings, monkeypatch):
     """A copy of the corpus and of the served index; scratch files go to a folder we can inspect."""
     root = tmp_path / "work"
-    corpus = root / "corpus"
-    shutil.copytree(settings.corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
-    index_dir = root / "index"
-    served = current_generation(settings.index_dir)
-    shutil.copytree(served, index_dir / GENERATIONS / served.name)
-    (index_dir / POINTER).write_text(served.name + "\n", encoding="utf-8")
+    corpus, index_dir = copy_corpus_and_index(root, settings)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
