@@ -6,7 +6,7 @@ sources under each answer), Documents (the corpus and a reader, unit by unit) an
 sessions; a rebuild clears that cache so every session moves to the new index.
 
 Safety: document text, titles and questions reach the page only as plain text or
-through `assistant.app_support`'s escaping, which makes every Markdown and HTML
+through `assistant.present`'s escaping, which makes every Markdown and HTML
 character literal. This file never passes `unsafe_allow_html`.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -23,16 +24,16 @@ from assistant.offline import set_offline_flags
 
 set_offline_flags()
 
-from assistant import app_support as ui  # noqa: E402
-from assistant.corpus import human_date, load_documents  # noqa: E402
+from assistant import present as ui  # noqa: E402
 from assistant.engine import Engine, load_engine  # noqa: E402
 from assistant.errors import AssistantError, StaleIndexError  # noqa: E402
-from assistant.glossary import Glossary, load_glossary  # noqa: E402
-from assistant.index import build_index, current_generation, index_status  # noqa: E402
-from assistant.questions import MAX_QUESTION_CHARS  # noqa: E402
+from assistant.index import build_index, current_generation  # noqa: E402
+from assistant.ingest import Glossary, human_date, load_documents, load_glossary  # noqa: E402
 from assistant.records import Document, Unit  # noqa: E402
+from assistant.search import MAX_QUESTION_CHARS, Filters, Query  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.uploads import add_document, remove_document  # noqa: E402
+from assistant.vocabulary import DOCUMENT_KINDS, MODES, UNIT_KINDS  # noqa: E402
 
 log = logging.getLogger("assistant.app")
 
@@ -70,7 +71,7 @@ def reload_engine() -> None:
 
 def engine_key(settings: Settings) -> str:
     return "|".join((str(settings.corpus_dir), str(settings.index_dir), settings.model, settings.backend,
-                     settings.answer.llm_url))
+                     settings.llm.url, settings.store.name))
 
 
 def load(settings: Settings) -> tuple[Engine | None, str]:
@@ -83,7 +84,7 @@ def load(settings: Settings) -> tuple[Engine | None, str]:
         return engine, ""
     except StaleIndexError as exc:
         try:
-            status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+            status = ui.cached_status(settings)
         except AssistantError:
             return None, str(exc)
         reason = str(exc) if status.fresh else status.reason
@@ -180,9 +181,9 @@ def keep_options(key: str, options: list) -> None:
 # --- sidebar ------------------------------------------------------------------------------
 
 
-def sidebar(engine: Engine | None, settings: Settings, glossary: Glossary | None) -> ui.SearchChoices:
+def sidebar(engine: Engine | None, settings: Settings, glossary: Glossary | None) -> Query:
     """Filters, retrieval mode and passages; the searchable glossary."""
-    choices = ui.SearchChoices(mode=settings.retrieval.mode, passages=settings.answer.passages)
+    choices = Query("", mode=settings.retrieval.mode, passages=settings.answer.passages)
     with st.sidebar:
         st.markdown("### :material/filter_alt: Search")
         if engine is None:
@@ -194,37 +195,39 @@ def sidebar(engine: Engine | None, settings: Settings, glossary: Glossary | None
     return choices
 
 
-def search_controls(engine: Engine, settings: Settings) -> ui.SearchChoices:
+def search_controls(engine: Engine, settings: Settings) -> Query:
+    """The sidebar's filters, mode and number of passages, as a Query still without its question."""
     documents = {d.id: d for d in engine.index.documents}
     units = list(engine.index.units.values())
     doc_ids = list(documents)
-    kinds = [k for k in ui.KIND_LABELS if any(u.kind == k for u in units)]
+    kinds = [k for k in UNIT_KINDS if any(u.kind == k for u in units)]
     kinds += sorted({u.kind for u in units} - set(kinds))
     sections = sorted({u.section for u in units if u.section})
-    countries = ui.countries_in_units(engine)
+    countries = engine.countries_named()
     for key, options in (("f_docs", doc_ids), ("f_kinds", kinds), ("f_sections", sections),
                          ("f_countries", countries)):
         keep_options(key, options)
 
     picked_docs = st.multiselect(
         "Documents", doc_ids, key="f_docs", placeholder="All documents",
-        format_func=lambda i: f"{ui.DOCUMENT_KIND_LABELS.get(documents[i].kind, documents[i].kind)}, "
+        format_func=lambda i: f"{DOCUMENT_KINDS.get(documents[i].kind, documents[i].kind)}, "
                               f"{human_date(documents[i].date)}: {documents[i].title[:80]}")
     picked_kinds = st.multiselect("Passage kinds", kinds, key="f_kinds", placeholder="All kinds",
-                                  format_func=lambda k: ui.KIND_LABELS.get(k, k))
+                                  format_func=lambda k: UNIT_KINDS.get(k, k))
     picked_countries = st.multiselect("Countries named", countries, key="f_countries", placeholder="Any country",
-                                      format_func=lambda c: ui.country_option_label(engine, c))
+                                      format_func=lambda c: ui.country_option_label(engine.glossary, c))
     picked_sections = st.multiselect("Sections", sections, key="f_sections", placeholder="All sections")
     date_from, date_to = date_controls(list(documents.values()))
     mode = st.segmented_control(
-        "Retrieval", list(ui.MODE_LABELS), key="f_mode", required=True, default=settings.retrieval.mode,
-        format_func=lambda m: ui.MODE_LABELS.get(m, m),
+        "Retrieval", list(MODES), key="f_mode", required=True, default=settings.retrieval.mode,
+        format_func=lambda m: MODES.get(m, m),
         help="Hybrid fuses meaning (embeddings) and keywords (BM25); it is the most reliable.")
     passages = st.slider("Passages to answer from", 1, 12, value=settings.answer.passages, key="f_passages",
                          help="How many retrieved passages the answer may quote.")
     st.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:", type="tertiary")
-    return ui.SearchChoices(tuple(picked_docs), tuple(picked_kinds), tuple(picked_sections), tuple(picked_countries),
-                            date_from, date_to, mode or settings.retrieval.mode, int(passages))
+    filters = Filters(tuple(picked_docs), tuple(picked_kinds), tuple(picked_sections), tuple(picked_countries),
+                      date_from, date_to)
+    return Query("", filters, mode or settings.retrieval.mode, int(passages))
 
 
 def date_controls(documents: list[Document]) -> tuple[str, str]:
@@ -306,12 +309,16 @@ def source_card(unit: Unit, sentences: tuple[str, ...], key: str) -> None:
 # --- Ask -------------------------------------------------------------------------------------
 
 
-def run_question(engine: Engine, question: str, choices: ui.SearchChoices,
-                 documents: dict[str, Document]) -> ui.Turn:
-    searched = choices.describe(documents)
+def describe(choices: Query, settings: Settings, documents: dict[str, Document]) -> str:
+    passages = choices.passages if choices.passages is not None else settings.answer.passages
+    return ui.describe_search(choices, passages, choices.mode or settings.retrieval.mode, documents)
+
+
+def run_question(engine: Engine, question: str, choices: Query, documents: dict[str, Document]) -> ui.Turn:
+    searched = describe(choices, engine.settings, documents)
     started = time.perf_counter()
     try:
-        answer = ui.answer_with(engine, question, choices)
+        answer = engine.ask(replace(choices, question=question))
     except AssistantError as exc:
         return ui.Turn(question, error=str(exc), searched=searched)
     except Exception:
@@ -348,12 +355,12 @@ def render_turn(position: int, turn: ui.Turn, documents: dict[str, Document]) ->
                     source_card(hit.unit, (), f"{position}-related-{hit.rank}")
 
 
-def ask_toolbar(engine: Engine, turns: list[ui.Turn], choices: ui.SearchChoices,
+def ask_toolbar(engine: Engine, turns: list[ui.Turn], choices: Query,
                 documents: dict[str, Document]) -> None:
     manifest = engine.index.manifest
-    note = f"Index built {manifest.get('built_at', '?')} with {manifest.get('model', '?')}."
+    note = f"Index built {manifest.built_at or '?'} with {manifest.model}."
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(":material/search: " + ui.escape_inline(choices.describe(documents)), width="stretch")
+        st.caption(":material/search: " + ui.escape_inline(describe(choices, engine.settings, documents)), width="stretch")
         st.download_button(
             "Export", data=ui.conversation_markdown(turns, note), mime="text/markdown",
             file_name=f"migration-assistant-{time.strftime('%Y%m%d-%H%M')}.md", icon=":material/download:",
@@ -373,7 +380,7 @@ def welcome() -> None:
                       icon=":material/chat:")
 
 
-def render_ask(engine: Engine | None, problem: str, settings: Settings, choices: ui.SearchChoices,
+def render_ask(engine: Engine | None, problem: str, settings: Settings, choices: Query,
                prompt: str | None) -> None:
     if engine is None:
         st.warning(ui.escape_markdown(problem), icon=":material/warning:")
@@ -403,7 +410,7 @@ def corpus_cards(documents: list[Document], unit_counts: dict[str, int]) -> None
             st.markdown(f"**{ui.escape_inline(document.title)}**")
             reference = document.reference if document.reference.strip("—- ") else "no reference"
             facts = [document.issuing_body, reference, human_date(document.date),
-                     ui.DOCUMENT_KIND_LABELS.get(document.kind, document.kind)]
+                     DOCUMENT_KINDS.get(document.kind, document.kind)]
             if document.id in unit_counts:
                 facts.append(f"{unit_counts[document.id]} passages")
             st.caption(ui.escape_inline(" · ".join(facts)))
@@ -441,9 +448,9 @@ def reader(engine: Engine, documents: dict[str, Document]) -> None:
     if st.session_state.get("reader_doc") not in doc_ids:
         st.session_state["reader_doc"] = doc_ids[0]
     doc_id = st.selectbox("Document", doc_ids, key="reader_doc",
-                          format_func=lambda i: f"{ui.DOCUMENT_KIND_LABELS.get(documents[i].kind, '')}, "
+                          format_func=lambda i: f"{DOCUMENT_KINDS.get(documents[i].kind, '')}, "
                                                 f"{human_date(documents[i].date)}: {documents[i].title}")
-    units = ui.document_units(engine, doc_id)
+    units = engine.document_units(doc_id)
     if not units:
         st.caption("This document has no passages in the index.")
         return
@@ -483,7 +490,7 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
     if message:
         st.success(ui.escape_markdown(message), icon=":material/check_circle:")
     try:
-        status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+        status = ui.cached_status(settings)
     except AssistantError as exc:
         st.error(ui.escape_markdown(str(exc)))
         status = None
@@ -493,20 +500,19 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
         else:
             st.warning(ui.escape_markdown(status.reason) + " Rebuild it to serve the current corpus.",
                        icon=":material/warning:")
-        manifest = status.manifest or {}
+        manifest = status.manifest
         with st.container(horizontal=True):
-            st.metric("Documents", len(manifest.get("documents", [])), border=True)
-            st.metric("Passages", manifest.get("units", 0), border=True)
-            st.metric("Chunks", len(manifest.get("chunks", [])), border=True)
-            st.metric("Built", ui.built_label(manifest.get("built_at", "")), border=True,
-                      help=f"Built at {manifest.get('built_at', 'an unknown time')}.")
+            st.metric("Documents", len(manifest.documents) if manifest else 0, border=True)
+            st.metric("Passages", manifest.units if manifest else 0, border=True)
+            st.metric("Chunks", len(manifest.chunks) if manifest else 0, border=True)
+            st.metric("Built", ui.built_label(manifest.built_at if manifest else ""), border=True,
+                      help=f"Built at {(manifest.built_at if manifest else '') or 'an unknown time'}.")
         if manifest:
-            vector = manifest.get("vector_index", {})
+            vector = manifest.vector_index
             st.caption(ui.escape_inline(
-                f"Model {manifest.get('model', '?')} ({manifest.get('dimension', '?')} dimensions) on "
-                f"{manifest.get('backend', '?')} · vector index {vector.get('kind', '?')} "
-                f"({vector.get('metric', '?')}) · chunker {manifest.get('chunker', {}).get('version', '?')} · "
-                f"built at {manifest.get('built_at', '?')}"))
+                f"Model {manifest.model} ({manifest.dimension} dimensions) on {manifest.backend} · vector index "
+                f"{vector.get('kind', '?')} ({vector.get('metric', '?')}) · chunker "
+                f"{manifest.chunker.get('version', '?')} · built at {manifest.built_at or '?'}"))
     if st.button("Rebuild index", icon=":material/refresh:", key="rebuild",
                  type="secondary" if status is not None and status.fresh else "primary",
                  help="Only new or changed passages are embedded again."):
@@ -526,7 +532,7 @@ def upload_form(settings: Settings) -> None:
         left, right = st.columns(2)
         title = left.text_input("Title", key=f"upload_title_{round_}", placeholder="From the file name if empty")
         kind = right.selectbox("Kind", ["letter", "action_file"], key=f"upload_kind_{round_}",
-                               format_func=lambda k: ui.DOCUMENT_KIND_LABELS[k])
+                               format_func=lambda k: DOCUMENT_KINDS[k])
         doc_date = left.date_input("Document date", value=None, key=f"upload_date_{round_}", format="YYYY-MM-DD",
                                    help="Leave empty for today.")
         reference = right.text_input("Reference", key=f"upload_reference_{round_}", placeholder="e.g. WK 10190/2024 INIT")

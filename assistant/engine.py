@@ -1,16 +1,28 @@
-"""The answering engine the CLI, the app and the benchmarks share: loaded once per process."""
+"""The answering engine the CLI, the app and the benchmarks share: loaded once per process.
+
+The CLI and the app hand it one `Query` (the question, filters, mode, number of passages,
+conversation context); `load_engine(settings)` loads the index, the encoder, the glossary
+and the vector store the settings choose (FAISS, or Milvus), so every front end can use either.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from assistant.answers import Answerer
+from assistant.answering import Answerer, generate_answer
 from assistant.embedding import load_encoder
-from assistant.glossary import Glossary, load_glossary
 from assistant.index import LoadedIndex, load_index
-from assistant.records import Answer
-from assistant.retrieval import Filters, Retriever
+from assistant.ingest import Glossary, load_glossary
+from assistant.records import Answer, SearchResult, Unit
+from assistant.search import Filters, Query, Retriever, open_store
 from assistant.settings import Settings
+
+
+def as_query(query: Query | str, filters: Filters | None = None, mode: str | None = None) -> Query:
+    """A Query from a Query, or from a bare question with the old keyword arguments."""
+    if isinstance(query, Query):
+        return query
+    return Query(query, filters or Filters(), mode)
 
 
 @dataclass
@@ -21,21 +33,34 @@ class Engine:
     retriever: Retriever
     answerer: Answerer
 
-    def ask(self, question: str, filters: Filters | None = None, mode: str | None = None) -> Answer:
-        if self.settings.answer.llm_url:
-            from assistant.generation import generate_answer
+    def ask(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> Answer:
+        query = as_query(query, filters, mode)
+        if self.settings.llm.url:
+            return generate_answer(self.answerer, self.settings.llm, query)
+        return self.answerer.ask(query)
 
-            return generate_answer(self, question, filters=filters, mode=mode)
-        return self.answerer.ask(question, filters=filters, mode=mode)
+    def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
+        query = as_query(query, filters, mode)
+        prepared = self.retriever.prepare(query.question)
+        hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters)
+        return SearchResult(prepared.text, hits)
 
     def with_llm(self, url: str, model: str) -> Engine:
         """The same engine with the optional generative mode on."""
-        answer = replace(self.settings.answer, llm_url=url, llm_model=model)
-        return replace(self, settings=self.settings.with_overrides(answer=answer))
+        return replace(self, settings=self.settings.with_overrides(llm=replace(self.settings.llm, url=url, model=model)))
+
+    def document_units(self, doc_id: str) -> list[Unit]:
+        """A document's units in reading order."""
+        return [unit for unit in self.index.units.values() if unit.doc_id == doc_id]
+
+    def countries_named(self) -> list[str]:
+        """Glossary countries that some unit names, in glossary order (the country filter's options)."""
+        present = {country for unit in self.index.units.values() for country in unit.countries}
+        return [c.name for c in self.glossary.countries if c.name in present]
 
 
 def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
-    """Load the index (refusing a stale one), the encoder and the glossary."""
+    """Load the index (refusing a stale one), the encoder, the glossary and the chosen vector store."""
     index = load_index(
         settings.index_dir,
         settings.corpus_dir if check_fresh else None,
@@ -45,4 +70,8 @@ def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
     encoder = load_encoder(index.model, index.backend)
     glossary = load_glossary(settings.corpus_dir)
     retriever = Retriever(index, encoder, glossary, settings.retrieval)
+    retriever.store = open_store(settings, index, retriever.entries)
     return Engine(settings, index, glossary, retriever, Answerer(retriever, settings.answer))
+
+
+__all__ = ["Engine", "as_query", "load_engine"]

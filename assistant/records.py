@@ -74,6 +74,17 @@ class Unit:
         data["pages"] = self.pages
         return data
 
+    def citation_fields(self) -> dict[str, Any]:
+        """Where a passage is: the fields every search result and citation in the JSON contracts carry."""
+        return {
+            "unit_id": self.unit_id,
+            "doc_title": self.doc_title,
+            "doc_date": self.doc_date,
+            "locator": self.locator,
+            "pages": self.pages,
+            "doc_reference": self.doc_reference,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Unit:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
@@ -128,21 +139,28 @@ class Hit:
         return {
             "rank": self.rank,
             "chunk_id": self.chunk.chunk_id,
-            "unit_id": self.unit.unit_id,
+            **self.unit.citation_fields(),
             "doc_id": self.unit.doc_id,
-            "doc_title": self.unit.doc_title,
-            "doc_date": self.unit.doc_date,
-            "locator": self.unit.locator,
-            "pages": self.unit.pages,
             "score": round(float(self.score), 6),
             "text": self.unit.text,
             "kind": self.unit.kind,
             "section": self.unit.section,
-            "doc_reference": self.unit.doc_reference,
             "matched_part": self.chunk.part,
             "similarity": round(float(self.similarity), 6),
             "fields": dict(self.unit.fields),
         }
+
+
+@dataclass
+class SearchResult:
+    """What a search returns: the question as cleaned, and the ranked units."""
+
+    question: str
+    hits: list[Hit]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The search JSON contract (`assistant search --json`)."""
+        return {"question": self.question, "results": [h.to_dict() for h in self.hits]}
 
 
 @dataclass
@@ -157,13 +175,8 @@ class Citation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "unit_id": self.unit.unit_id,
-            "doc_title": self.unit.doc_title,
-            "doc_date": self.unit.doc_date,
-            "locator": self.unit.locator,
-            "pages": self.unit.pages,
+            **self.unit.citation_fields(),
             "quote": self.quote,
-            "doc_reference": self.unit.doc_reference,
             "cited_sentences": list(self.sentences),
         }
 

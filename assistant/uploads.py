@@ -18,12 +18,22 @@ from datetime import date
 from pathlib import Path
 
 from assistant.chunking import units_for_document
-from assistant.corpus import UPLOADS_DIR, UPLOADS_METADATA, document_path, load_documents
 from assistant.errors import AssistantError
-from assistant.loaders import MAX_FILE_BYTES, PDF_SUFFIXES, TEXT_SUFFIXES, load_lines
+from assistant.ingest import (
+    MAX_FILE_BYTES,
+    SUPPORTED_SUFFIXES,
+    UPLOADS_DIR,
+    UPLOADS_METADATA,
+    check_iso_date,
+    document_path,
+    load_documents,
+    load_lines,
+    size_limit_sentence,
+)
 from assistant.records import Document
+from assistant.vocabulary import DOCUMENT_KINDS
 
-ALLOWED_SUFFIXES = TEXT_SUFFIXES + PDF_SUFFIXES
+ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
 
 
 def safe_suffix(filename: str) -> str:
@@ -47,14 +57,11 @@ def add_document(corpus_dir: Path, data: bytes, filename: str, *, title: str = "
     if not data:
         raise AssistantError(f"{shown} is empty (zero bytes).")
     if len(data) > MAX_FILE_BYTES:
-        raise AssistantError(f"{shown} is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit.")
-    if kind not in ("action_file", "letter"):
-        raise AssistantError("The document kind must be action_file or letter.")
+        raise AssistantError(size_limit_sentence(shown))
+    if kind not in DOCUMENT_KINDS:
+        raise AssistantError(f"The document kind must be {' or '.join(DOCUMENT_KINDS)}.")
     doc_date = doc_date or date.today().isoformat()
-    try:
-        date.fromisoformat(doc_date)
-    except ValueError:
-        raise AssistantError(f"The date {doc_date!r} is not a date like 2024-07-22.") from None
+    check_iso_date(doc_date, "date")
     digest = hashlib.sha256(data).hexdigest()
     existing = load_documents(corpus_dir)
     for document in existing:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,9 +25,8 @@ import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from assistant.machine import machine_info, machine_line  # noqa: E402
+from eval.machine import free_port, machine_info, machine_line  # noqa: E402
 from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
@@ -52,8 +50,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def bench_ingestion(settings) -> dict:
     from assistant.chunking import units_for_document
-    from assistant.corpus import document_path, load_documents
-    from assistant.loaders import load_lines
+    from assistant.ingest import document_path, load_documents
+    from assistant.ingest import load_lines
 
     documents = load_documents(settings.corpus_dir)
     pages, seconds, units, chunk_seconds = 0, 0.0, 0, 0.0
@@ -72,8 +70,8 @@ def bench_ingestion(settings) -> dict:
 
 def bench_pdf(settings) -> dict:
     """A PDF of the real action file laid out as a multi-page table (the test suite's builder)."""
-    from assistant.loaders import load_lines
-    from assistant.pipeline import load_units
+    from assistant.ingest import load_lines
+    from assistant.chunking import load_units
     from tests.test_pdf_loader import action_file_pdf
 
     _, units = load_units(settings.corpus_dir)
@@ -103,17 +101,17 @@ def bench_index(settings) -> dict:
 def bench_queries(engine, questions: list[str]) -> dict:
     results = {}
     for mode in ("bm25", "dense", "hybrid"):
-        engine.retriever._query_cache.clear()
+        engine.retriever.clear_cache()
         for q in questions[:5]:
             engine.retriever.search(q, mode=mode)  # warm-up
-        engine.retriever._query_cache.clear()
+        engine.retriever.clear_cache()
         search_ms, ask_ms = [], []
         for q in questions:
-            engine.retriever._query_cache.clear()
+            engine.retriever.clear_cache()
             started = time.perf_counter()
             engine.retriever.search(q, mode=mode)
             search_ms.append((time.perf_counter() - started) * 1000)
-            engine.retriever._query_cache.clear()
+            engine.retriever.clear_cache()
             started = time.perf_counter()
             engine.ask(q, mode=mode)
             ask_ms.append((time.perf_counter() - started) * 1000)
@@ -123,17 +121,13 @@ def bench_queries(engine, questions: list[str]) -> dict:
 
 
 def bench_plain_recipe(settings, engine, questions: list[str]) -> dict:
-    from assistant.evaluation import build_baseline
+    from eval.evaluation import build_baseline
 
     baseline = build_baseline(settings, engine.retriever.encoder)
     latencies = [baseline.search(engine.retriever.encoder, q)[1] for q in questions]
     return {"search_ms": percentiles(latencies), "chunks": len(baseline.texts)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_cold_start(settings) -> dict:
@@ -242,7 +236,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--skip-app", action="store_true")
     args = parser.parse_args(argv)
     from assistant.engine import load_engine
-    from assistant.evaluation import load_gold
+    from eval.evaluation import load_gold
     from assistant.settings import load_settings
 
     settings = load_settings()

@@ -35,7 +35,6 @@ from typing import Any, Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from assistant.offline import set_offline_flags  # noqa: E402
 
@@ -45,8 +44,8 @@ import faiss  # noqa: E402
 import psutil  # noqa: E402
 from faiss.contrib.evaluation import knn_intersection_measure  # noqa: E402
 
-from assistant import vector_index as vi  # noqa: E402
-from assistant.machine import machine_info  # noqa: E402
+from assistant.index import vectors as vi  # noqa: E402
+from eval.machine import machine_info  # noqa: E402
 
 MODEL = "all-MiniLM-L6-v2"
 NOISE = 0.3  # norm of the gaussian noise added to each mixture before renormalizing
@@ -69,7 +68,7 @@ def base_texts(corpus_dir: Path) -> list[str]:
     """Varied real policy texts: sentences, 2-3 sentence windows, clauses and whole chunks."""
     import pysbd
 
-    from assistant.pipeline import chunk_corpus
+    from assistant.chunking import chunk_corpus
 
     chunks = chunk_corpus(corpus_dir, MODEL).chunks
     segmenter = pysbd.Segmenter(language="en", clean=False)
@@ -359,7 +358,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Dirichlet-weighted mix of {' or '.join(map(str, MIXTURE_SIZES))} of them plus gaussian noise of norm "
         f"{data['noise']}, renormalized.",
         "",
-        f"Latency: one query at a time (k={data['k']}) through `assistant.vector_index.search`, over "
+        f"Latency: one query at a time (k={data['k']}) through `assistant.index.vectors.search`, over "
         f"{data['queries']} held-out synthetic queries, with {' and '.join(map(str, threads))} FAISS threads; "
         f"each query's time is the best of {data['repeats']} runs because the 2 cores are shared with other "
         "jobs (load average per size below). Recall@10 against exact numpy search, for those queries and for "

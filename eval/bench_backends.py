@@ -36,14 +36,14 @@ from typing import Any, Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
 
-from assistant.machine import machine_info  # noqa: E402
-from assistant.vector_store import FaissStore, StoreEntry, Where, encode_in_processes, entry_key  # noqa: E402
+from eval.machine import machine_info  # noqa: E402
+from assistant.embedding import encode_in_processes
+from assistant.search import FaissStore, Filters, StoreEntry, entry_key  # noqa: E402
 
 DIMENSION = 384
 K = 50  # candidates the retriever takes from the dense side (RetrievalSettings.candidates)
@@ -80,10 +80,10 @@ def _timed(call: Callable[[], Any], repeat: int) -> list[float]:
 
 def gold_comparison(milvus_dir: Path) -> dict[str, Any]:
     from assistant.engine import load_engine
-    from assistant.evaluation import evaluate_mode, load_gold
+    from eval.evaluation import evaluate_mode, load_gold
     from assistant.index import build_index, index_status
-    from assistant.milvus_store import MilvusSettings, open_for_index, sync_milvus
-    from assistant.retrieval import Filters, Retriever
+    from assistant.search.milvus import MilvusSettings, open_for_index, sync_milvus
+    from assistant.search import Filters, Retriever
     from assistant.settings import PROJECT_ROOT, load_settings
 
     settings = load_settings()
@@ -117,8 +117,8 @@ def gold_comparison(milvus_dir: Path) -> dict[str, Any]:
             del ranked[name]["ranked"]
     # Store-only latency: one k=50 search per gold question, as the retriever calls it.
     queries = np.stack([engine.retriever.embed_query(engine.glossary.expand_query(g.question)) for g in gold])
-    filters = {"none": None, "country Bulgaria": engine.retriever.where(Filters(countries=("BG",))),
-               "kind action, 2024": engine.retriever.where(Filters(kinds=("action",), date_from="2024-01-01"))}
+    filters = {"none": None, "country Bulgaria": engine.retriever.resolve(Filters(countries=("BG",))),
+               "kind action, 2024": engine.retriever.resolve(Filters(kinds=("action",), date_from="2024-01-01"))}
     result["store_latency_ms"] = {}
     for name, chosen in engines.items():
         target = chosen.retriever.store
@@ -148,13 +148,13 @@ def synthetic(n: int, seed: int = 0) -> tuple[list[StoreEntry], np.ndarray]:
 
 
 def scale_run(n: int, n_queries: int, milvus_dir: Path) -> dict[str, Any]:
-    from assistant.milvus_store import MilvusSettings, MilvusStore
+    from assistant.search.milvus import MilvusSettings, MilvusStore
 
     entries, vectors = synthetic(n)
     queries = np.random.default_rng(1).normal(size=(n_queries, DIMENSION)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    filters = {"none": None, "kind (1/3 of rows)": Where(kinds=("annex_item",)),
-               "country (2% of rows)": Where(countries=(COUNTRIES[7],))}
+    filters = {"none": None, "kind (1/3 of rows)": Filters(kinds=("annex_item",)),
+               "country (2% of rows)": Filters(countries=(COUNTRIES[7],))}
     makers = {"faiss": lambda: FaissStore.empty(DIMENSION, kind="flat"),
               "milvus": lambda: MilvusStore(MilvusSettings(uri=str(milvus_dir / f"s{n}.db"), collection="scale"),
                                             DIMENSION)}
@@ -203,8 +203,8 @@ def scale_run(n: int, n_queries: int, milvus_dir: Path) -> dict[str, Any]:
 
 def embedding_run(n_texts: int, workers: int) -> dict[str, Any]:
     from assistant.embedding import load_encoder
-    from assistant.models import DEFAULT_MODEL
-    from assistant.pipeline import chunk_corpus
+    from assistant.settings import DEFAULT_MODEL
+    from assistant.chunking import chunk_corpus
     from assistant.settings import load_settings
 
     chunks = [c.index_text for c in chunk_corpus(load_settings().corpus_dir, DEFAULT_MODEL).chunks]

@@ -27,27 +27,25 @@ import argparse
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
 
 from assistant.embedding import Encoder, load_encoder  # noqa: E402
-from assistant.models import DEFAULT_MODEL  # noqa: E402
-from assistant.onnx_encoder import ensure_onnx, onnx_path  # noqa: E402
-from assistant.pipeline import chunk_corpus  # noqa: E402
+from assistant.settings import DEFAULT_MODEL  # noqa: E402
+from assistant.embedding import ensure_onnx, onnx_path  # noqa: E402
+from assistant.chunking import chunk_corpus  # noqa: E402
+from eval.machine import machine_info, wait_until_quiet  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
 MPNET = "all-mpnet-base-v2"
@@ -82,22 +80,9 @@ print("FIRST-VECTOR " + json.dumps({{
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on: they mean little without it."""
-    import psutil
-
-    cpu = platform.processor()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    versions = {p: metadata.version(p) for p in ("torch", "sentence-transformers", "onnxruntime", "tokenizers", "numpy")}
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "versions": versions,
-        "command": " ".join([".venv/bin/python", "eval/bench_embedding.py", *sys.argv[1:]]),
-    }
+    info = machine_info(("torch", "sentence-transformers", "onnxruntime", "tokenizers", "numpy"))
+    info.pop("load_average_before", None)
+    return {**info, "command": " ".join([".venv/bin/python", "eval/bench_embedding.py", *sys.argv[1:]])}
 
 
 def cold_start(model: str, backend: str, runs: int) -> dict[str, Any]:
@@ -194,19 +179,6 @@ class OtherLoad:
         return round(max(others, 0.0) / capacity * 100, 1)
 
 
-def wait_until_quiet(limit_s: float, busy_below: float = 25.0) -> float:
-    """Wait (up to limit_s) until other work leaves the CPUs mostly idle; return the busy % seen last.
-
-    The cores are shared with other jobs; a throughput figure taken while a test suite runs
-    next to it measures the test suite. The last reading goes into the results either way.
-    """
-    import psutil
-
-    deadline = time.monotonic() + limit_s
-    busy = psutil.cpu_percent(interval=2)
-    while busy >= busy_below and time.monotonic() < deadline:
-        busy = psutil.cpu_percent(interval=2)
-    return busy
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -30,7 +30,6 @@ import argparse
 import json
 import random
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,16 +41,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from assistant.offline import set_offline_flags  # noqa: E402
 
 set_offline_flags()
 
-from assistant.answers import NO_ANSWER  # noqa: E402
+from assistant.answering import NO_ANSWER  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
-from assistant.machine import machine_info  # noqa: E402
-from assistant.questions import clean_question  # noqa: E402
+from eval.machine import free_port, machine_info, wait_until_quiet  # noqa: E402
+from assistant.search import clean_question  # noqa: E402
 from assistant.records import Answer  # noqa: E402
 
 RESULTS = ROOT / "eval" / "results"
@@ -188,10 +186,6 @@ def gold_questions(path: Path = GOLD) -> list[str]:
 # --- the HTTP variant: a real `streamlit run app.py` on loopback --------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_http(threads: int, seconds: float, max_requests: int, startup_timeout: float = 180.0) -> dict[str, Any]:
@@ -246,18 +240,6 @@ def run_http(threads: int, seconds: float, max_requests: int, startup_timeout: f
 # --- the report --------------------------------------------------------------------------------
 
 
-def wait_until_quiet(limit_s: float, busy_below: float = 25.0) -> float:
-    """Wait (up to limit_s) until other work leaves the CPUs mostly idle; return the busy % seen last.
-
-    The cores are shared with other jobs (test suites, benchmarks); the reading goes into the report.
-    """
-    import psutil
-
-    deadline = time.monotonic() + limit_s
-    busy = psutil.cpu_percent(interval=2)
-    while busy >= busy_below and time.monotonic() < deadline:
-        busy = psutil.cpu_percent(interval=2)
-    return busy
 
 
 def machine() -> dict[str, Any]:

@@ -25,7 +25,7 @@ def corpus_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_units():
-    from assistant.pipeline import load_units
+    from assistant.chunking import load_units
 
     documents, units = load_units(CORPUS)
     return documents, units
@@ -39,8 +39,8 @@ def units_by_locator(corpus_units):
 
 @pytest.fixture(scope="session")
 def chunked_corpus():
-    from assistant.models import DEFAULT_MODEL
-    from assistant.pipeline import chunk_corpus
+    from assistant.settings import DEFAULT_MODEL
+    from assistant.chunking import chunk_corpus
 
     return chunk_corpus(CORPUS, DEFAULT_MODEL)
 

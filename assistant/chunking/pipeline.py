@@ -1,0 +1,47 @@
+"""Corpus -> units -> chunks for a whole corpus folder, the first half of the data flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.chunking.parts import ChunkSettings, chunk_units
+from assistant.chunking.tokens import TokenCounter
+from assistant.chunking.units import units_for_document
+from assistant.ingest import Glossary, document_path, load_documents, load_glossary, load_lines
+from assistant.models import model_path, model_spec
+from assistant.records import Chunk, Document, Unit
+
+
+@dataclass
+class ChunkedCorpus:
+    documents: list[Document]
+    units: list[Unit]
+    chunks: list[Chunk]
+    settings: ChunkSettings
+
+    @property
+    def documents_by_id(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}
+
+
+def chunk_settings_for(model: str) -> ChunkSettings:
+    return ChunkSettings(max_tokens=model_spec(model).max_seq_length, tokenizer=model)
+
+
+def load_units(corpus_dir: Path, glossary: Glossary | None = None) -> tuple[list[Document], list[Unit]]:
+    documents = load_documents(corpus_dir)
+    glossary = glossary if glossary is not None else load_glossary(corpus_dir)
+    units: list[Unit] = []
+    for document in documents:
+        units.extend(units_for_document(document, load_lines(document_path(corpus_dir, document)), glossary))
+    return documents, units
+
+
+def chunk_corpus(corpus_dir: Path, model: str) -> ChunkedCorpus:
+    glossary = load_glossary(corpus_dir)
+    documents, units = load_units(corpus_dir, glossary)
+    settings = chunk_settings_for(model)
+    counter = TokenCounter(model_path(model))
+    by_id = {d.id: d for d in documents}
+    return ChunkedCorpus(documents, units, chunk_units(units, by_id, settings, counter, glossary), settings)

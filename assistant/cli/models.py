@@ -1,0 +1,37 @@
+"""Commands about the embedding models carried by installed packages."""
+
+from __future__ import annotations
+
+import click
+
+from assistant.cli.group import cli, settings_for
+from assistant.errors import AssistantError
+
+
+@cli.group()
+def models() -> None:
+    """The embedding models carried by installed packages."""
+
+
+@models.command(name="list")
+def models_list() -> None:
+    """Registered models and whether their package is installed."""
+    from assistant.models import MODELS
+
+    for spec in MODELS.values():
+        try:
+            where = str(spec.resolve())
+        except AssistantError as exc:
+            where = f"not installed ({exc})"
+        click.echo(f"{spec.name}\t{spec.dimension}-d\tmax {spec.max_seq_length} tokens\t{where}")
+
+
+@models.command(name="build-onnx")
+@click.option("--model", default=None)
+@click.option("--int8/--fp32", "int8", default=True, show_default=True)
+def models_build_onnx(model: str | None, int8: bool) -> None:
+    """Export the model to ONNX (and int8) from the installed weights, once."""
+    from assistant.embedding import ensure_onnx
+
+    path = ensure_onnx(settings_for(model).model, quantized=int8)
+    click.echo(f"ONNX model ready at {path}.")

@@ -1,0 +1,72 @@
+"""Index generations: each build writes a new folder, and a pointer file names the one served.
+
+    index/CURRENT               name of the generation being served (replaced atomically)
+    index/generations/<name>/   one complete index
+    index/generations/.building-<name>-<pid>/   a build in progress
+
+A build killed at any point leaves the previous generation served; old generations and
+dead builds are removed after a successful swap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+POINTER = "CURRENT"
+GENERATIONS = "generations"
+BUILDING_PREFIX = ".building-"
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = index_dir / GENERATIONS / name
+    return folder if name and folder.is_dir() else None
+
+
+def new_generation_name() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+
+
+def swap_pointer(index_dir: Path, name: str) -> None:
+    """Point CURRENT at `name`, atomically and durably."""
+    temporary = index_dir / f".{POINTER}.{os.getpid()}.tmp"
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, index_dir / POINTER)
+    finally:
+        temporary.unlink(missing_ok=True)
+    directory = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def remove_old_generations(index_dir: Path, keep: str) -> None:
+    """Keep the served generation and the one before it; drop older ones and dead builds."""
+    generations = sorted((p for p in (index_dir / GENERATIONS).iterdir() if p.is_dir()), key=lambda p: p.name)
+    finished = [p for p in generations if not p.name.startswith(BUILDING_PREFIX)]
+    for folder in finished[:-2]:
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    for folder in generations:
+        if folder.name.startswith(BUILDING_PREFIX) and not _build_alive(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _build_alive(name: str) -> bool:
+    try:
+        pid = int(name.rsplit("-", 1)[1])
+        os.kill(pid, 0)
+        return pid != os.getpid()
+    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+        return False

@@ -1,0 +1,125 @@
+"""Filters: the one way a search is narrowed, from the CLI and the app to every vector store.
+
+A `Filters` as typed by a user names countries by name, code or alias and sections in any
+case; `resolved` checks the dates and turns countries into the canonical names stored on
+units. A resolved filter has one reference semantics (`matches`), which FAISS (through
+`EntryTable`) and Milvus (through a boolean expression) must both reproduce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from assistant.errors import AssistantError
+from assistant.ingest import Glossary, check_iso_date
+
+if TYPE_CHECKING:
+    from assistant.search.stores import StoreEntry
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow the search; an empty filter lets everything through.
+
+    Each non-empty field must match (AND); within a field any value may match (OR).
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()  # case-insensitive substrings of the unit's section heading
+    countries: tuple[str, ...] = ()  # canonical names (after `resolved`), or names, codes and aliases
+    date_from: str = ""  # ISO dates, inclusive, on the document's date
+    date_to: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.kinds or self.sections or self.countries or self.date_from or self.date_to)
+
+    def resolved(self, glossary: Glossary) -> Filters:
+        """Dates checked, countries as the canonical names units carry, sections in lower case."""
+        if self.date_from:
+            check_iso_date(self.date_from, "from date")
+        if self.date_to:
+            check_iso_date(self.date_to, "to date")
+        return Filters(
+            doc_ids=tuple(self.doc_ids),
+            kinds=tuple(self.kinds),
+            sections=tuple(s.lower() for s in self.sections),
+            countries=tuple(sorted({country_name(glossary, c) for c in self.countries})),
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
+    def matches(self, entry: StoreEntry) -> bool:
+        """The reference semantics every store's filter must reproduce (on a resolved filter)."""
+        if self.doc_ids and entry.doc_id not in self.doc_ids:
+            return False
+        if self.kinds and entry.kind not in self.kinds:
+            return False
+        if self.sections and not any(s.lower() in entry.section.lower() for s in self.sections):
+            return False
+        if self.countries and not set(self.countries).intersection(entry.countries):
+            return False
+        if self.date_from and entry.doc_date < self.date_from:
+            return False
+        if self.date_to and entry.doc_date > self.date_to:
+            return False
+        return True
+
+
+def country_name(glossary: Glossary, value: str) -> str:
+    """The canonical name of a country given by name, code or alias; one sentence if unknown."""
+    for country in glossary.countries:
+        if value.lower() in {country.name.lower(), country.code.lower(), *(a.lower() for a in country.aliases)}:
+            return country.name
+    raise AssistantError(f"{value!r} is not a country the glossary knows; see `assistant glossary`.")
+
+
+class EntryTable:
+    """Entries as columns, so that a `Filters` costs array operations, not a Python loop per entry.
+
+    Each text field is kept as its distinct values and one code per entry; a filter tests the
+    distinct values with the same predicates as `Filters.matches`, then selects entries by code.
+    """
+
+    TEXT_FIELDS = ("doc_id", "kind", "section", "doc_date")
+
+    def __init__(self, entries: Sequence[StoreEntry]) -> None:
+        self.size = len(entries)
+        self._values: dict[str, list[str]] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        for name in self.TEXT_FIELDS:
+            codes: dict[str, int] = {}
+            self._codes[name] = np.fromiter((codes.setdefault(getattr(e, name), len(codes)) for e in entries),
+                                            dtype=np.int64, count=self.size)
+            self._values[name] = list(codes)
+        by_country: dict[str, list[int]] = {}
+        for position, entry in enumerate(entries):
+            for country in entry.countries:
+                by_country.setdefault(country, []).append(position)
+        self._by_country = {c: np.asarray(p, dtype=np.int64) for c, p in by_country.items()}
+
+    def _field(self, name: str, keep: Callable[[str], bool]) -> np.ndarray:
+        chosen = np.fromiter(map(keep, self._values[name]), dtype=bool, count=len(self._values[name]))
+        return chosen[self._codes[name]]
+
+    def positions(self, where: Filters) -> np.ndarray:
+        """Positions (ascending) of the entries that `where` admits: the same set as Filters.matches."""
+        mask = np.ones(self.size, dtype=bool)
+        if where.doc_ids:
+            mask &= self._field("doc_id", lambda v: v in where.doc_ids)
+        if where.kinds:
+            mask &= self._field("kind", lambda v: v in where.kinds)
+        if where.sections:
+            mask &= self._field("section", lambda v: any(s.lower() in v.lower() for s in where.sections))
+        if where.date_from or where.date_to:
+            mask &= self._field("doc_date", lambda v: not (where.date_from and v < where.date_from)
+                                and not (where.date_to and v > where.date_to))
+        if where.countries:
+            named = np.zeros(self.size, dtype=bool)
+            for country in where.countries:
+                named[self._by_country.get(country, np.zeros(0, dtype=np.int64))] = True
+            mask &= named
+        return np.flatnonzero(mask).astype(np.int64)

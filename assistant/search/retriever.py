@@ -1,0 +1,140 @@
+"""Retrieval: dense (a vector store: FAISS by default, or Milvus), BM25 and hybrid by reciprocal
+rank fusion, with filters (evaluated inside the vector store for the dense side).
+
+A question is prepared once (`prepare`: cleaned, expanded through the glossary, embedded) and
+the prepared question is what every later step reads. Results are units: when several parts
+of one unit match, the unit appears once, at the rank of its best part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.embedding import Encoder
+from assistant.errors import AssistantError
+from assistant.index import LoadedIndex
+from assistant.index.bm25 import bm25_scores
+from assistant.ingest import Glossary
+from assistant.records import Hit
+from assistant.search.filters import EntryTable, Filters
+from assistant.search.fusion import reciprocal_rank_fusion
+from assistant.search.query import clean_question
+from assistant.search.stores import FaissStore, VectorStore, index_entries
+from assistant.settings import RetrievalSettings
+from assistant.vocabulary import MODES
+
+QUERY_CACHE_SIZE = 2048  # distinct questions whose vectors are kept (an evaluation run asks ~100 x 3 modes)
+
+
+@dataclass(frozen=True)
+class PreparedQuestion:
+    """A question as every stage reads it: cleaned, expanded through the glossary, embedded."""
+
+    text: str  # cleaned, as asked
+    expanded: str  # with the codes, names and document words the glossary adds
+    vector: np.ndarray  # the expanded question's embedding (unit length)
+
+
+@dataclass
+class Retriever:
+    index: LoadedIndex
+    encoder: Encoder
+    glossary: Glossary
+    settings: RetrievalSettings = field(default_factory=RetrievalSettings)
+    store: VectorStore | None = None  # dense search; None: the index's own FAISS index
+
+    def __post_init__(self) -> None:
+        self._unit_of_row = [chunk.unit_id for chunk in self.index.chunks]
+        self._rows_of_unit: dict[str, list[int]] = {}
+        for row, unit_id in enumerate(self._unit_of_row):
+            self._rows_of_unit.setdefault(unit_id, []).append(row)
+        self._query_cache: dict[str, np.ndarray] = {}
+        self.entries = index_entries(self.index)  # what the vector store keeps per chunk, in row order
+        self._row_of_key = {entry.key: row for row, entry in enumerate(self.entries)}
+        self._table = EntryTable(self.entries)
+        if self.store is None:
+            self.store = FaissStore.from_index(self.index, self.entries)
+
+    def clear_cache(self) -> None:
+        """Forget cached query vectors, so that a timing run measures the encoder too."""
+        self._query_cache.clear()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = self._query_cache.get(text)
+        if vector is None:
+            vector = self.encoder.encode([text])[0]
+            if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                self._query_cache.clear()
+            self._query_cache[text] = vector
+        return vector
+
+    def prepare(self, question: object) -> PreparedQuestion:
+        """Clean the question (one sentence if it cannot be asked), expand it, embed it."""
+        text = clean_question(question)
+        expanded = self.glossary.expand_query(text)
+        return PreparedQuestion(text, expanded, self.embed_query(expanded))
+
+    def resolve(self, filters: Filters | None) -> Filters | None:
+        """The filters as the vector store evaluates them (countries resolved), or None for no filter."""
+        if filters is None or filters.is_empty():
+            return None
+        return filters.resolved(self.glossary)
+
+    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Row numbers of the chunks that pass the filters, or None when nothing is filtered."""
+        return self._rows_matching(self.resolve(filters))
+
+    def _rows_matching(self, resolved: Filters | None) -> np.ndarray | None:
+        return None if resolved is None else self._table.positions(resolved)
+
+    def dense_ranking(self, query_vector: np.ndarray, resolved: Filters | None, n: int) -> list[int]:
+        """Rows of the n nearest chunks that pass the filters, filtered inside the vector store."""
+        hits = self.store.search(query_vector[None, :], n, where=resolved)[0]  # type: ignore[union-attr]
+        rows = (self._row_of_key.get(hit.key) for hit in hits)
+        return [row for row in rows if row is not None]  # a key the served index lacks is skipped
+
+    def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int, scores: np.ndarray | None = None) -> list[int]:
+        scores = bm25_scores(self.index.bm25, query) if scores is None else scores
+        if allowed is not None:
+            masked = np.full_like(scores, -1.0)
+            masked[allowed] = scores[allowed]
+            scores = masked
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [int(row) for row in order if scores[row] > 0]
+
+    def search(self, question: str | PreparedQuestion, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        prepared = question if isinstance(question, PreparedQuestion) else self.prepare(question)
+        k = k if k is not None else self.settings.k
+        mode = mode or self.settings.mode
+        if mode not in MODES:
+            raise AssistantError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")
+        if k < 1:
+            raise AssistantError("The number of results must be at least 1.")
+        resolved = self.resolve(filters)
+        allowed = self._rows_matching(resolved)
+        n = max(self.settings.candidates, k * 5)
+        if mode == "dense":
+            ranked = self.dense_ranking(prepared.vector, resolved, n)
+            similarities = self.index.vectors[ranked] @ prepared.vector if ranked else np.zeros(0)
+            scores = {row: float(s) for row, s in zip(ranked, similarities)}
+        elif mode == "bm25":
+            raw = bm25_scores(self.index.bm25, prepared.expanded)
+            scores = {row: float(raw[row]) for row in self.bm25_ranking(prepared.expanded, allowed, n, raw)}
+        else:
+            scores = reciprocal_rank_fusion([self.dense_ranking(prepared.vector, resolved, n),
+                                             self.bm25_ranking(prepared.expanded, allowed, n)], self.settings.rrf_k)
+        return self._units_from_rows(scores, prepared.vector, k)
+
+    def _units_from_rows(self, scores: dict[int, float], query_vector: np.ndarray, k: int) -> list[Hit]:
+        """Best part per unit, ranked by score; similarity is the unit's best cosine."""
+        best: dict[str, int] = {}
+        for row in sorted(scores, key=lambda r: (-scores[r], r)):
+            best.setdefault(self._unit_of_row[row], row)
+        hits = []
+        for rank, (unit_id, row) in enumerate(list(best.items())[:k], start=1):
+            similarity = float(np.max(self.index.vectors[self._rows_of_unit[unit_id]] @ query_vector))
+            hits.append(Hit(rank, scores[row], self.index.chunks[row], self.index.units[unit_id], similarity))
+        return hits

@@ -1,0 +1,407 @@
+"""Offline evaluation on the gold set: retrieval per mode, a plain baseline, answers, latency.
+
+Retrieval metrics come from ranx (Recall@1/3/5/10, MRR@10, nDCG@10), on unit ids
+(deduplicated; a unit is relevant when the gold evidence names it). The baseline is the
+plain recipe: LangChain's recursive character splitter (1,000 characters, 200 overlap)
+over each document's cleaned text, the same model and a flat FAISS index; it and our
+units are also scored by evidence-quote containment, so the two are measured alike.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+ANSWERABLE_TYPES = ("lookup", "status", "number", "paraphrase", "multi")
+UNANSWERABLE = "unanswerable"
+SPLITTER_CHUNK_SIZE, SPLITTER_OVERLAP = 1000, 200
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc_id: str
+    locator: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    id: str
+    question: str
+    answer: str
+    type: str
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != UNANSWERABLE
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    items = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append(GoldItem(row["id"], row["question"], row["answer"], row["type"],
+                                  tuple(Evidence(**e) for e in row["evidence"])))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise AssistantError(f"Line {line_no} of {path.name} is not a gold item with id, question, answer, type and evidence.") from None
+    return items
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def relevant_units(item: GoldItem, unit_ids_by_locator: dict[tuple[str, str], str]) -> set[str]:
+    return {unit_ids_by_locator[(e.doc_id, e.locator)] for e in item.evidence if (e.doc_id, e.locator) in unit_ids_by_locator}
+
+
+def ranx_scores(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """ranx metrics, each checked to lie in [0, 1]."""
+    from ranx import Qrels, Run, evaluate
+
+    if not qrels:
+        return {m: 0.0 for m in METRICS}
+    padded_run = {q: (run.get(q) or {"__none__": 0.0}) for q in qrels}
+    scores = evaluate(Qrels(qrels), Run(padded_run), list(METRICS), make_comparable=True)
+    scores = {m: float(scores[m]) for m in METRICS}
+    for name, value in scores.items():
+        if not 0.0 <= value <= 1.0:
+            raise AssistantError(f"The metric {name} came out as {value}, outside [0, 1].")
+    return scores
+
+
+def _run_from_ids(ranked_ids: list[str]) -> dict[str, float]:
+    """Scores that encode the rank, so ties cannot reorder results; ids deduplicated."""
+    unique = list(dict.fromkeys(ranked_ids))
+    return {doc_id: float(len(unique) - position) for position, doc_id in enumerate(unique)}
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    overall: dict[str, float]
+    by_type: dict[str, dict[str, float]]
+    containment: dict[str, float]
+    latency_ms: dict[str, float]
+    per_question: list[dict] = field(default_factory=list)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def evaluate_mode(engine, gold: list[GoldItem], mode: str, unit_ids: dict[tuple[str, str], str]) -> ModeResult:
+    answerable = [g for g in gold if g.answerable]
+    qrels = {g.id: {u: 1 for u in relevant_units(g, unit_ids)} for g in answerable}
+    run: dict[str, dict[str, float]] = {}
+    containment_run: dict[str, dict[str, float]] = {}
+    containment_qrels: dict[str, dict[str, int]] = {}
+    latencies = []
+    rows = []
+    engine.retriever.clear_cache()
+    for item in answerable:
+        started = time.perf_counter()
+        hits = engine.retriever.search(item.question, k=10, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranked = [h.unit.unit_id for h in hits]
+        run[item.id] = _run_from_ids(ranked)
+        quotes = [normalise(e.quote) for e in item.evidence]
+        contained = [h.unit.unit_id for h in hits if any(q in normalise(h.unit.text) for q in quotes)]
+        containment_qrels[item.id] = {u: 1 for u in contained} or {"__none__": 1}
+        containment_run[item.id] = _run_from_ids(ranked)
+        rows.append({"id": item.id, "type": item.type, "question": item.question, "relevant": sorted(qrels[item.id]),
+                     "retrieved": ranked, "first_relevant_rank": next(
+                         (i for i, u in enumerate(ranked, start=1) if u in qrels[item.id]), None)})
+    overall = ranx_scores(qrels, run)
+    by_type = {}
+    for kind in ANSWERABLE_TYPES:
+        ids = [g.id for g in answerable if g.type == kind]
+        if ids:
+            by_type[kind] = ranx_scores({i: qrels[i] for i in ids}, {i: run[i] for i in ids})
+    containment = _containment_recall(answerable, containment_run, lambda qid, uid: uid in containment_qrels[qid])
+    latency = {"median": statistics.median(latencies) if latencies else 0.0, "p95": _percentile(latencies, 95)}
+    return ModeResult(mode, overall, by_type, containment, latency, rows)
+
+
+def _containment_recall(items: list[GoldItem], run: dict[str, dict[str, float]], relevant) -> dict[str, float]:
+    """Share of questions with an evidence-containing passage in the top k; MRR@10 alike."""
+    result = {}
+    for k in (1, 3, 5, 10):
+        hits = sum(1 for g in items if any(relevant(g.id, u) for u in list(run[g.id])[:k]))
+        result[f"recall@{k}"] = hits / len(items) if items else 0.0
+    reciprocal = []
+    for g in items:
+        ranks = [i for i, u in enumerate(list(run[g.id])[:10], start=1) if relevant(g.id, u)]
+        reciprocal.append(1.0 / ranks[0] if ranks else 0.0)
+    result["mrr@10"] = float(np.mean(reciprocal)) if reciprocal else 0.0
+    return result
+
+
+# --- the plain recipe -----------------------------------------------------------------
+
+
+def baseline_texts(settings: Settings) -> list[tuple[str, str]]:
+    """(doc_id, chunk text) from a recursive character splitter over each document's clean text."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from assistant.ingest import document_path, html_to_text, load_documents, load_lines, markdown_to_text
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=SPLITTER_CHUNK_SIZE, chunk_overlap=SPLITTER_OVERLAP)
+    pieces = []
+    for document in load_documents(settings.corpus_dir):
+        lines = load_lines(document_path(settings.corpus_dir, document))
+        text = "\n".join(
+            "\n".join(markdown_to_text(t) for t in html_to_text(line.text.replace("\t", "\n")).split("\n"))
+            for line in lines
+        )
+        pieces.extend((document.id, chunk) for chunk in splitter.split_text(text))
+    return pieces
+
+
+@dataclass
+class Baseline:
+    texts: list[tuple[str, str]]
+    vectors: np.ndarray
+    index: object
+
+    def search(self, encoder, question: str, k: int = 10) -> tuple[list[int], float]:
+        started = time.perf_counter()
+        vector = encoder.encode([question])
+        _, ids = self.index.search(vector, k)
+        return [int(i) for i in ids[0] if i >= 0], (time.perf_counter() - started) * 1000
+
+
+def build_baseline(settings: Settings, encoder) -> Baseline:
+    import faiss
+
+    texts = baseline_texts(settings)
+    vectors = encoder.encode([t for _, t in texts])
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return Baseline(texts, vectors, index)
+
+
+def evaluate_baseline(baseline: Baseline, encoder, gold: list[GoldItem]) -> dict:
+    answerable = [g for g in gold if g.answerable]
+    run, latencies = {}, []
+    for item in answerable:
+        ids, ms = baseline.search(encoder, item.question)
+        latencies.append(ms)
+        run[item.id] = {str(i): float(10 - n) for n, i in enumerate(ids)}
+    quotes = {g.id: [normalise(e.quote) for e in g.evidence] for g in answerable}
+    texts = [normalise(t) for _, t in baseline.texts]
+    containment = _containment_recall(answerable, run, lambda qid, cid: any(q in texts[int(cid)] for q in quotes[qid]))
+    return {"chunks": len(baseline.texts), "containment": containment,
+            "latency_ms": {"median": statistics.median(latencies), "p95": _percentile(latencies, 95)}}
+
+
+# --- answers --------------------------------------------------------------------------
+
+
+def _tokens(text: str) -> set[str]:
+    from assistant.index.bm25 import tokenize
+
+    return set(tokenize([text])[0])
+
+
+def answer_contains_evidence(answer_text: str, item: GoldItem) -> bool:
+    """The answer quotes the gold evidence: at least 80% of an evidence quote's terms appear in it."""
+    answer_terms = _tokens(answer_text)
+    for evidence in item.evidence:
+        terms = _tokens(evidence.quote)
+        if terms and len(terms & answer_terms) / len(terms) >= 0.8:
+            return True
+    return False
+
+
+def evaluate_answers(engine, gold: list[GoldItem]) -> dict:
+    rows, latencies, similarities = [], [], []
+    engine.retriever.clear_cache()
+    for item in gold:
+        started = time.perf_counter()
+        answer = engine.ask(item.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        quotes = [normalise(e.quote) for e in item.evidence]
+        cited = [c for c in answer.citations]
+        precise = [c for c in cited if any(q in normalise(c.quote) for q in quotes)]
+        similarities.append((item, answer.hits[0].similarity if answer.hits else 0.0, answer))
+        rows.append({
+            "id": item.id, "type": item.type, "question": item.question, "abstained": answer.abstained,
+            "contains_evidence": (not answer.abstained) and answer_contains_evidence(answer.answer, item),
+            "citation_precision": (len(precise) / len(cited)) if cited else None,
+            "top_similarity": round(answer.hits[0].similarity, 4) if answer.hits else None,
+            "answer": answer.answer, "notes": answer.notes,
+        })
+    answerable = [r for r in rows if r["type"] != UNANSWERABLE]
+    unanswerable = [r for r in rows if r["type"] == UNANSWERABLE]
+    precisions = [r["citation_precision"] for r in answerable if r["citation_precision"] is not None]
+    summary = {
+        "answer_contains_evidence": _share(answerable, "contains_evidence"),
+        "citation_precision": float(np.mean(precisions)) if precisions else 0.0,
+        "false_abstention_rate": _share(answerable, "abstained"),
+        "abstention_on_unanswerable": _share(unanswerable, "abstained"),
+        "latency_ms": {"median": statistics.median(latencies), "p95": _percentile(latencies, 95)},
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+    }
+    return {"summary": summary, "rows": rows, "calibration": calibration(rows, engine.settings.answer.min_similarity)}
+
+
+def _share(rows: list[dict], key: str) -> float:
+    return sum(1 for r in rows if r[key]) / len(rows) if rows else 0.0
+
+
+def calibration(rows: list[dict], current: float) -> dict:
+    """False abstentions vs answers to unanswerable questions, over thresholds on top similarity.
+
+    Questions abstained on for another reason (a missing action, a name the corpus never
+    mentions, a redacted best passage, no amount or date) abstain at every threshold.
+    """
+    table = []
+    for threshold in np.round(np.arange(0.20, 0.62, 0.02), 2):
+        def abstains(r: dict) -> bool:
+            forced = r["abstained"] and r["top_similarity"] is not None and r["top_similarity"] >= current
+            return forced or r["top_similarity"] is None or r["top_similarity"] < threshold
+
+        answerable = [r for r in rows if r["type"] != UNANSWERABLE]
+        unanswerable = [r for r in rows if r["type"] == UNANSWERABLE]
+        table.append({
+            "threshold": float(threshold),
+            "false_abstention_rate": sum(map(abstains, answerable)) / len(answerable) if answerable else 0.0,
+            "abstention_on_unanswerable": sum(map(abstains, unanswerable)) / len(unanswerable) if unanswerable else 0.0,
+        })
+    return {"current_threshold": current, "table": table}
+
+
+# --- the whole run --------------------------------------------------------------------
+
+
+def run_evaluation(settings: Settings, gold_path: Path, out_dir: Path, modes: tuple[str, ...] = ("bm25", "dense", "hybrid"),
+                   baseline: bool = True) -> str:
+    from assistant.engine import load_engine
+    from assistant.index import build_index, index_status
+
+    status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    if not status.fresh:
+        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    engine = load_engine(settings)
+    gold = load_gold(gold_path)
+    unit_ids = {(u.doc_id, u.locator): u.unit_id for u in engine.index.units.values()}
+    missing = [e for g in gold for e in g.evidence if (e.doc_id, e.locator) not in unit_ids]
+    if missing:
+        raise AssistantError(f"Gold evidence names {missing[0].locator!r} of {missing[0].doc_id!r}, which is not a unit.")
+    mode_results = [evaluate_mode(engine, gold, mode, unit_ids) for mode in modes]
+    baseline_result = evaluate_baseline(build_baseline(settings, engine.retriever.encoder), engine.retriever.encoder,
+                                        gold) if baseline else None
+    answers = evaluate_answers(engine, gold)
+    report = {
+        "command": "assistant eval",
+        "model": engine.index.model,
+        "backend": engine.index.backend,
+        "gold": {"path": str(gold_path.name), "questions": len(gold),
+                 "by_type": {t: sum(1 for g in gold if g.type == t) for t in (*ANSWERABLE_TYPES, UNANSWERABLE)}},
+        "rrf_k": settings.retrieval.rrf_k,
+        "modes": {r.mode: {"overall": r.overall, "by_type": r.by_type, "containment": r.containment,
+                           "latency_ms": r.latency_ms, "per_question": r.per_question} for r in mode_results},
+        "rerank": "not available: no cross-encoder with weights is carried by a PyPI package",
+        "baseline": baseline_result,
+        "answers": answers,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "eval.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    markdown = render_markdown(report)
+    (out_dir / "eval.md").write_text(markdown, encoding="utf-8")
+    plot_modes(report, out_dir / "modes.png")
+    return markdown
+
+
+def _row(values: dict[str, float], keys: tuple[str, ...]) -> str:
+    return " | ".join(f"{values.get(k, 0.0):.3f}" for k in keys)
+
+
+def render_markdown(report: dict) -> str:
+    lines = [f"Model: {report['model']} ({report['backend']}); gold set: {report['gold']['questions']} questions "
+             f"({', '.join(f'{k} {v}' for k, v in report['gold']['by_type'].items())}); hybrid = RRF, k = {report['rrf_k']}.", ""]
+    lines.append("Retrieval (units; relevance = the unit named by the gold evidence)")
+    lines.append("")
+    lines.append("| mode | " + " | ".join(METRICS) + " | median ms | p95 ms |")
+    lines.append("|---|" + "---|" * (len(METRICS) + 2))
+    for mode, result in report["modes"].items():
+        lines.append(f"| {mode} | {_row(result['overall'], METRICS)} | {result['latency_ms']['median']:.1f} | "
+                     f"{result['latency_ms']['p95']:.1f} |")
+    lines.append(f"| rerank | {report['rerank']} |")
+    lines.append("")
+    lines.append("By question type (hybrid if run, else the last mode): Recall@5 / MRR@10")
+    lines.append("")
+    chosen = report["modes"].get("hybrid") or list(report["modes"].values())[-1]
+    lines.append("| type | recall@5 | mrr@10 |")
+    lines.append("|---|---|---|")
+    for kind, values in chosen["by_type"].items():
+        lines.append(f"| {kind} | {values['recall@5']:.3f} | {values['mrr@10']:.3f} |")
+    lines.append("")
+    lines.append("Structure-aware units vs the plain recipe (relevance = passage contains a gold evidence quote)")
+    lines.append("")
+    keys = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10")
+    lines.append("| system | passages | " + " | ".join(keys) + " | median ms |")
+    lines.append("|---|---|" + "---|" * (len(keys) + 1))
+    for mode, result in report["modes"].items():
+        lines.append(f"| units, {mode} | units | {_row(result['containment'], keys)} | {result['latency_ms']['median']:.1f} |")
+    if report["baseline"]:
+        b = report["baseline"]
+        lines.append(f"| recursive splitter 1000/200, dense | {b['chunks']} chunks | {_row(b['containment'], keys)} | "
+                     f"{b['latency_ms']['median']:.1f} |")
+    lines.append("")
+    s = report["answers"]["summary"]
+    lines.append("Answers (extractive, default settings)")
+    lines.append("")
+    lines.append("| answer contains gold evidence | citation precision | false abstention | abstention on unanswerable | median ms | p95 ms |")
+    lines.append("|---|---|---|---|---|---|")
+    lines.append(f"| {s['answer_contains_evidence']:.3f} ({s['answerable']} answerable) | {s['citation_precision']:.3f} | "
+                 f"{s['false_abstention_rate']:.3f} | {s['abstention_on_unanswerable']:.3f} ({s['unanswerable']} unanswerable) | "
+                 f"{s['latency_ms']['median']:.1f} | {s['latency_ms']['p95']:.1f} |")
+    lines.append("")
+    cal = report["answers"]["calibration"]
+    lines.append(f"Abstention threshold on the top passage's cosine similarity (current: {cal['current_threshold']:.2f})")
+    lines.append("")
+    lines.append("| threshold | false abstention | abstention on unanswerable |")
+    lines.append("|---|---|---|")
+    for row in cal["table"]:
+        if round(row["threshold"] * 100) % 4 == 0 or abs(row["threshold"] - cal["current_threshold"]) < 1e-9:
+            lines.append(f"| {row['threshold']:.2f} | {row['false_abstention_rate']:.3f} | {row['abstention_on_unanswerable']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_modes(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    modes = list(report["modes"])
+    metrics = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+    width = 0.8 / max(len(modes), 1)
+    figure, axis = plt.subplots(figsize=(8, 4))
+    for i, mode in enumerate(modes):
+        values = [report["modes"][mode]["overall"][m] for m in metrics]
+        axis.bar(np.arange(len(metrics)) + i * width, values, width, label=mode)
+    axis.set_xticks(np.arange(len(metrics)) + width * (len(modes) - 1) / 2, metrics)
+    axis.set_ylim(0, 1)
+    axis.set_ylabel("score")
+    axis.set_title(f"Retrieval on the gold set ({report['model']}, {report['backend']})")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
