@@ -34,8 +34,12 @@ browser:
 run: index
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
+# The suite must not change tracked files: the status before and after must be the same.
 test: index browser
+	@git status --porcelain > .git/status-before-test 2>/dev/null || true
 	$(BIN)/python -m pytest -q
+	@git status --porcelain | diff -q .git/status-before-test - >/dev/null 2>&1 || \
+	  { echo "make test changed files in the working tree:"; git status --short; exit 1; }
 
 eval: index
 	$(BIN)/assistant eval

@@ -28,7 +28,7 @@ class PathSettings:
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
-    model: str = DEFAULT_MODEL  # a name in assistant/embedding/models.py
+    model: str = DEFAULT_MODEL  # a name in assistant/models.py
     backend: str = DEFAULT_BACKEND  # torch, onnx or onnx-int8
     # onnxruntime intra-op threads: the target machine has 2 cores; more threads only add
     # contention (eval/results/embedding_bench.md).

@@ -27,7 +27,6 @@ MODES: dict[str, str] = {
     "dense": "Meaning",
     "bm25": "Keywords",
 }
-DEFAULT_MODE = "hybrid"
 
 # Columns of the action and annex tables, as the chunker writes them into a unit's text.
 FIELD_LABELS: dict[str, str] = {

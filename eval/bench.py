@@ -192,9 +192,6 @@ def bench_app_memory(settings) -> dict:
             "note": "RSS of the streamlit server (and children) after a browser session asked two questions"}
 
 
-def latest(name: str) -> dict | None:
-    path = ROOT / "eval" / "results" / name
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def render(report: dict) -> str:

@@ -34,10 +34,14 @@ def test_tiktoken_works_offline_from_the_packaged_file(tmp_path, monkeypatch, no
     assert any(tmp_path.iterdir())
 
 
-def test_offline_flags_are_set_by_the_code():
-    import assistant.cli  # noqa: F401
-
-    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+def test_importing_the_cli_sets_the_offline_flags_itself():
+    """In a process started without the flags (the conftest sets them for this one), our import sets them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    for module in ("assistant.cli",):
+        code = f"import os, {module}; print(os.environ.get('HF_HUB_OFFLINE'), os.environ.get('TRANSFORMERS_OFFLINE'))"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["1", "1"], (module, result.stdout)
 
 
 @pytest.mark.slow

@@ -20,10 +20,6 @@ class ChunkedCorpus:
     chunks: list[Chunk]
     settings: ChunkSettings
 
-    @property
-    def documents_by_id(self) -> dict[str, Document]:
-        return {d.id: d for d in self.documents}
-
 
 def chunk_settings_for(model: str) -> ChunkSettings:
     return ChunkSettings(max_tokens=model_spec(model).max_seq_length, tokenizer=model)

@@ -41,18 +41,23 @@ def escape_inline(text: str) -> str:
     return escape_markdown(" ".join(str(text).split()))
 
 
-def _highlighted(text: str) -> str:
-    """Escaped text inside a coloured background, in bold.
-
-    The directive's brackets are punctuation, so the `**` inside always open and close
-    whatever the sentence starts or ends with; surrounding spaces stay outside.
-    """
+def _marked(text: str, opening: str, closing: str) -> str:
+    """Escaped text between markers, its surrounding spaces kept outside them so the markers still close."""
     core = text.strip()
     if not core:
         return text
     lead = text[: len(text) - len(text.lstrip())]
     tail = text[len(text.rstrip()):]
-    return f"{lead}:{HIGHLIGHT_COLOR}-background[**{escape_markdown(core)}**]{tail}"
+    return f"{lead}{opening}{escape_markdown(core)}{closing}{tail}"
+
+
+def _highlighted(text: str) -> str:
+    """Escaped text inside a coloured background, in bold.
+
+    The directive's brackets are punctuation, so the `**` inside always open and close
+    whatever the sentence starts or ends with.
+    """
+    return _marked(text, f":{HIGHLIGHT_COLOR}-background[**", "**]")
 
 
 def highlight_spans(text: str, sentences: Iterable[str]) -> tuple[list[tuple[int, int]], list[str]]:
@@ -79,13 +84,7 @@ def highlight_spans(text: str, sentences: Iterable[str]) -> tuple[list[tuple[int
 
 
 def _bold(text: str) -> str:
-    """Escaped text in bold, its surrounding spaces kept outside the markers so they still close."""
-    core = text.strip()
-    if not core:
-        return text
-    lead = text[: len(text) - len(text.lstrip())]
-    tail = text[len(text.rstrip()):]
-    return f"{lead}**{escape_markdown(core)}**{tail}"
+    return _marked(text, "**", "**")
 
 
 def passage_markdown(text: str, sentences: Iterable[str] = (), title_line: bool = False) -> str:

@@ -19,7 +19,6 @@ from assistant.settings import DEFAULT_MODEL
 from tests.conftest import copy_corpus_and_index
 
 pytestmark = pytest.mark.slow
-BACKEND = "torch"
 
 
 @pytest.fixture
@@ -60,9 +59,10 @@ def test_changing_one_action_re_embeds_only_its_chunks(workspace):
 def test_removing_a_document_re_embeds_nothing_else(workspace):
     corpus, index_dir, backend = workspace
     entries = json.loads((corpus / "documents.json").read_text(encoding="utf-8"))
+    before = len(read_manifest(current_generation(index_dir)).chunks)
     (corpus / "documents.json").write_text(json.dumps(entries[:1]), encoding="utf-8")
     report = build_index(index_dir, corpus, DEFAULT_MODEL, backend)
-    assert report.embedded == 0 and report.chunks < len(read_manifest(current_generation(index_dir)).chunks) + 1
+    assert report.embedded == 0 and 0 < report.chunks < before
     loaded = load_index(index_dir, corpus, DEFAULT_MODEL, backend)
     assert {u.doc_id for u in loaded.units.values()} == {entries[0]["id"]}
 

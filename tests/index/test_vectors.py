@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +26,9 @@ KINDS = ("flat", "hnsw", "ivf")
 
 def _bench_module():
     """eval/bench_ann.py, so the test draws its vectors exactly as the benchmark does."""
-    spec = importlib.util.spec_from_file_location("bench_ann", ROOT / "eval" / "bench_ann.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from eval import bench_ann
+
+    return bench_ann
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,63 @@
+"""Reading the question, with no model and no index: checked in milliseconds."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.analysis import (
+    LocatorReference,
+    asked_answer_kind,
+    asks_who_leads,
+    has_answer_kind,
+    is_status_question,
+    locator_references,
+)
+
+
+@pytest.mark.parametrize("question, status", [
+    ("What is the status of returns cooperation with Bulgaria?", True),
+    ("Where do the talks with Pakistan stand now?", True),
+    ("what's the latest on EUAA support to Cyprus", True),
+    ("Who leads action 12?", False),
+    ("How much did the EU give Tunisia?", False),
+])
+def test_status_questions_are_recognised(question, status):
+    assert is_status_question(question) is status
+
+
+@pytest.mark.parametrize("question, leads", [
+    ("Who leads action 12?", True),
+    ("who is responsible for the Silk Route project", True),
+    ("Which lead actors are named for action 3?", True),
+    ("What is the status of action 12?", False),
+])
+def test_lead_actor_questions_are_recognised(question, leads):
+    assert asks_who_leads(question) is leads
+
+
+def test_actions_and_annex_items_named_by_number_are_found_in_order():
+    assert locator_references("Compare action 12 with Action no. 3 and annex item 5") == [
+        LocatorReference("action", 12), LocatorReference("action", 3), LocatorReference("annex_item", 5)]
+    assert locator_references("What did the 2023 letter say?") == []
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How much funding goes to the project?", "amount"),
+    ("What was the total budget of PARIM II?", "amount"),
+    ("When was the toolbox presented?", "date"),
+    ("On what date did the roundtable meet?", "date"),
+    ("Who leads action 2?", ""),
+])
+def test_the_asked_kind_of_answer_is_read_from_the_question(question, kind):
+    assert asked_answer_kind(question) == kind
+
+
+@pytest.mark.parametrize("sentence, kind, present", [
+    ("The project has a budget of EUR 1.1 million.", "amount", True),
+    ("Kick-off took place on 26 September 2023 in Athens.", "date", True),
+    ("The meeting is planned for Q3 2024.", "date", True),
+    ("Frontex continues to support Cyprus.", "amount", False),
+    ("Frontex continues to support Cyprus.", "date", False),
+])
+def test_amounts_and_dates_are_found_in_sentences(sentence, kind, present):
+    assert has_answer_kind(sentence, kind) is present
