@@ -133,6 +133,7 @@ class Hit:
     chunk: Chunk
     unit: Unit
     similarity: float = 0.0  # cosine of the question and the unit's best chunk, whatever the mode
+    named: bool = False  # the question names this unit by its locator ("action 12"), so it comes first
 
     def to_dict(self) -> dict[str, Any]:
         """The search JSON contract: keys are stable, new ones may only be added."""
@@ -148,6 +149,7 @@ class Hit:
             "matched_part": self.chunk.part,
             "similarity": round(float(self.similarity), 6),
             "fields": dict(self.unit.fields),
+            "named_in_question": self.named,
         }
 
 
@@ -206,6 +208,8 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     mode: str = "extractive"
     sentences: list[AnswerSentence] = field(default_factory=list)
+    analysis: dict[str, Any] = field(default_factory=dict)  # how the question was read (intent, targets, ...)
+    abstention: str = ""  # why it abstained: not_in_documents, nothing_found, redacted, premise_not_supported, not_given
 
     def to_dict(self) -> dict[str, Any]:
         """The ask JSON contract: keys are stable, new ones may only be added."""
@@ -218,4 +222,6 @@ class Answer:
             "notes": list(self.notes),
             "mode": self.mode,
             "sentences": [s.to_dict() for s in self.sentences],
+            "analysis": dict(self.analysis),
+            "abstention": self.abstention,
         }

@@ -48,10 +48,8 @@ class RetrievalSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     passages: int = 6  # retrieved units the answer may quote from
-    max_sentences: int = 6
-    # Abstain when the best passage's dense cosine similarity to the question is below this.
-    # Calibrated on the gold set's unanswerable questions (eval/results/eval.md, threshold table).
-    min_similarity: float = 0.20
+    max_sentences: int = 6  # answer lines before structure (a lead-in's items, status lines) is added
+    # When to abstain is learned and calibrated with the sentence ranker (assistant/answering/ranker.json).
 
 
 @dataclass(frozen=True)

@@ -19,45 +19,11 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+from eval.gold import UNANSWERABLE, Evidence, GoldItem, load_gold  # noqa: F401  (load_gold is part of this module's face)
 
 METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 ANSWERABLE_TYPES = ("lookup", "status", "number", "paraphrase", "multi")
-UNANSWERABLE = "unanswerable"
 SPLITTER_CHUNK_SIZE, SPLITTER_OVERLAP = 1000, 200
-
-
-@dataclass(frozen=True)
-class Evidence:
-    doc_id: str
-    locator: str
-    quote: str
-
-
-@dataclass(frozen=True)
-class GoldItem:
-    id: str
-    question: str
-    answer: str
-    type: str
-    evidence: tuple[Evidence, ...]
-
-    @property
-    def answerable(self) -> bool:
-        return self.type != UNANSWERABLE
-
-
-def load_gold(path: Path) -> list[GoldItem]:
-    items = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            items.append(GoldItem(row["id"], row["question"], row["answer"], row["type"],
-                                  tuple(Evidence(**e) for e in row["evidence"])))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise AssistantError(f"Line {line_no} of {path.name} is not a gold item with id, question, answer, type and evidence.") from None
-    return items
 
 
 def normalise(text: str) -> str:
@@ -227,37 +193,63 @@ def answer_contains_evidence(answer_text: str, item: GoldItem) -> bool:
     return False
 
 
+def _named_units(item: GoldItem, engine) -> list[str]:
+    """Ids of the existing units the question names by locator ("action 12"), for the cited-first check."""
+    return engine.retriever.locators.named(item.question)
+
+
 def evaluate_answers(engine, gold: list[GoldItem]) -> dict:
-    rows, latencies, similarities = [], [], []
+    """Answer metrics per split (the test split is the one reported), with per-question rows."""
+    rows = []
     engine.retriever.clear_cache()
     for item in gold:
         started = time.perf_counter()
         answer = engine.ask(item.question)
-        latencies.append((time.perf_counter() - started) * 1000)
+        ms = (time.perf_counter() - started) * 1000
         quotes = [normalise(e.quote) for e in item.evidence]
-        cited = [c for c in answer.citations]
+        cited = list(answer.citations)
         precise = [c for c in cited if any(q in normalise(c.quote) for q in quotes)]
-        similarities.append((item, answer.hits[0].similarity if answer.hits else 0.0, answer))
+        named = _named_units(item, engine)
+        first = answer.citations[0].unit.unit_id if answer.citations else (answer.hits[0].unit.unit_id if answer.hits else "")
         rows.append({
-            "id": item.id, "type": item.type, "question": item.question, "abstained": answer.abstained,
+            "id": item.id, "split": item.split, "type": item.type, "intent": item.intent, "style": item.style,
+            "unanswerable_kind": item.unanswerable_kind, "question": item.question, "abstained": answer.abstained,
+            "abstention": answer.abstention,
             "contains_evidence": (not answer.abstained) and answer_contains_evidence(answer.answer, item),
-            "citation_precision": (len(precise) / len(cited)) if cited else None,
-            "top_similarity": round(answer.hits[0].similarity, 4) if answer.hits else None,
-            "answer": answer.answer, "notes": answer.notes,
+            "citation_precision": (len(precise) / len(cited)) if cited and not answer.abstained else None,
+            "names_unit": bool(named), "named_unit_first": (first in named) if named else None,
+            "answerable_probability": answer.analysis.get("answerable"), "ms": round(ms, 2),
+            "answer": answer.answer, "notes": answer.notes, "analysis": answer.analysis,
         })
+    splits = {split: summarise([r for r in rows if r["split"] == split]) for split in ("fit", "calibrate", "test")}
+    splits["all"] = summarise(rows)
+    test = [r for r in rows if r["split"] == "test"]
+    slices = {}
+    for key in ("type", "intent", "style", "unanswerable_kind"):
+        values = sorted({r[key] for r in test if r[key]})
+        slices[key] = {v: summarise([r for r in test if r[key] == v]) for v in values}
+    return {"summary": splits["test"], "splits": splits, "slices": slices, "rows": rows,
+            "calibration": calibration([r for r in rows if r["split"] == "test"],
+                                       engine.answerer.model.answer_threshold)}
+
+
+def summarise(rows: list[dict]) -> dict:
     answerable = [r for r in rows if r["type"] != UNANSWERABLE]
     unanswerable = [r for r in rows if r["type"] == UNANSWERABLE]
     precisions = [r["citation_precision"] for r in answerable if r["citation_precision"] is not None]
-    summary = {
+    naming = [r for r in rows if r["names_unit"]]
+    latencies = [r["ms"] for r in rows]
+    return {
         "answer_contains_evidence": _share(answerable, "contains_evidence"),
         "citation_precision": float(np.mean(precisions)) if precisions else 0.0,
         "false_abstention_rate": _share(answerable, "abstained"),
         "abstention_on_unanswerable": _share(unanswerable, "abstained"),
-        "latency_ms": {"median": statistics.median(latencies), "p95": _percentile(latencies, 95)},
+        "named_unit_cited_first": _share(naming, "named_unit_first") if naming else None,
+        "latency_ms": {"median": statistics.median(latencies) if latencies else 0.0, "p95": _percentile(latencies, 95)},
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
+        "naming_a_unit": len(naming),
     }
-    return {"summary": summary, "rows": rows, "calibration": calibration(rows, engine.settings.answer.min_similarity)}
 
 
 def _share(rows: list[dict], key: str) -> float:
@@ -265,23 +257,25 @@ def _share(rows: list[dict], key: str) -> float:
 
 
 def calibration(rows: list[dict], current: float) -> dict:
-    """False abstentions vs answers to unanswerable questions, over thresholds on top similarity.
+    """False abstention vs abstention on unanswerable questions, over thresholds on P(answerable) (test split).
 
-    Questions abstained on for another reason (a missing action, a name the corpus never
-    mentions, a redacted best passage, no amount or date) abstain at every threshold.
+    Questions abstained on by a rule (a missing action, a name the corpus never mentions, a redacted
+    best passage, a figure not given, ...) abstain at every threshold.
     """
-    table = []
-    for threshold in np.round(np.arange(0.20, 0.62, 0.02), 2):
-        def abstains(r: dict) -> bool:
-            forced = r["abstained"] and r["top_similarity"] is not None and r["top_similarity"] >= current
-            return forced or r["top_similarity"] is None or r["top_similarity"] < threshold
+    def abstains(r: dict, threshold: float) -> bool:
+        p = r["answerable_probability"]
+        forced = r["abstained"] and (p is None or p >= current)
+        return forced or p is None or p < threshold
 
-        answerable = [r for r in rows if r["type"] != UNANSWERABLE]
-        unanswerable = [r for r in rows if r["type"] == UNANSWERABLE]
+    answerable = [r for r in rows if r["type"] != UNANSWERABLE]
+    unanswerable = [r for r in rows if r["type"] == UNANSWERABLE]
+    table = []
+    for threshold in np.round(np.arange(0.0, 0.61, 0.05), 2):
         table.append({
             "threshold": float(threshold),
-            "false_abstention_rate": sum(map(abstains, answerable)) / len(answerable) if answerable else 0.0,
-            "abstention_on_unanswerable": sum(map(abstains, unanswerable)) / len(unanswerable) if unanswerable else 0.0,
+            "false_abstention_rate": sum(abstains(r, threshold) for r in answerable) / len(answerable) if answerable else 0.0,
+            "abstention_on_unanswerable": sum(abstains(r, threshold) for r in unanswerable) / len(unanswerable)
+            if unanswerable else 0.0,
         })
     return {"current_threshold": current, "table": table}
 
@@ -364,23 +358,38 @@ def render_markdown(report: dict) -> str:
         lines.append(f"| recursive splitter 1000/200, dense | {b['chunks']} chunks | {_row(b['containment'], keys)} | "
                      f"{b['latency_ms']['median']:.1f} |")
     lines.append("")
-    s = report["answers"]["summary"]
-    lines.append("Answers (extractive, default settings)")
+    answers = report["answers"]
+    lines.append("Answers (extractive, default settings), by split. The ranker is fitted on `fit`, the abstention "
+                 "threshold calibrated on `calibrate`; `test` is the split reported.")
     lines.append("")
-    lines.append("| answer contains gold evidence | citation precision | false abstention | abstention on unanswerable | median ms | p95 ms |")
-    lines.append("|---|---|---|---|---|---|")
-    lines.append(f"| {s['answer_contains_evidence']:.3f} ({s['answerable']} answerable) | {s['citation_precision']:.3f} | "
-                 f"{s['false_abstention_rate']:.3f} | {s['abstention_on_unanswerable']:.3f} ({s['unanswerable']} unanswerable) | "
-                 f"{s['latency_ms']['median']:.1f} | {s['latency_ms']['p95']:.1f} |")
+    lines.append("| split | answer contains gold evidence | citation precision | false abstention | abstention on "
+                 "unanswerable | named unit cited first | median ms | p95 ms |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for split in ("test", "calibrate", "fit", "all"):
+        s = answers["splits"][split]
+        named = "—" if s["named_unit_cited_first"] is None else f"{s['named_unit_cited_first']:.3f} ({s['naming_a_unit']})"
+        lines.append(f"| {split} | {s['answer_contains_evidence']:.3f} ({s['answerable']}) | {s['citation_precision']:.3f} | "
+                     f"{s['false_abstention_rate']:.3f} | {s['abstention_on_unanswerable']:.3f} ({s['unanswerable']}) | "
+                     f"{named} | {s['latency_ms']['median']:.1f} | {s['latency_ms']['p95']:.1f} |")
+    for key, title in (("intent", "intent"), ("style", "style"), ("unanswerable_kind", "unanswerable kind")):
+        lines.append("")
+        lines.append(f"Test split by {title} (items that carry the label)")
+        lines.append("")
+        lines.append(f"| {title} | answerable: evidence in answer | unanswerable: abstained |")
+        lines.append("|---|---|---|")
+        for value, s in answers["slices"][key].items():
+            evidence = f"{s['answer_contains_evidence']:.3f} ({s['answerable']})" if s["answerable"] else "—"
+            abstained = f"{s['abstention_on_unanswerable']:.3f} ({s['unanswerable']})" if s["unanswerable"] else "—"
+            lines.append(f"| {value} | {evidence} | {abstained} |")
     lines.append("")
-    cal = report["answers"]["calibration"]
-    lines.append(f"Abstention threshold on the top passage's cosine similarity (current: {cal['current_threshold']:.2f})")
+    cal = answers["calibration"]
+    lines.append(f"Abstention threshold on P(answerable) (current: {cal['current_threshold']:.2f}, calibrated on the "
+                 "calibrate split; the curve below is the test split)")
     lines.append("")
     lines.append("| threshold | false abstention | abstention on unanswerable |")
     lines.append("|---|---|---|")
     for row in cal["table"]:
-        if round(row["threshold"] * 100) % 4 == 0 or abs(row["threshold"] - cal["current_threshold"]) < 1e-9:
-            lines.append(f"| {row['threshold']:.2f} | {row['false_abstention_rate']:.3f} | {row['abstention_on_unanswerable']:.3f} |")
+        lines.append(f"| {row['threshold']:.2f} | {row['false_abstention_rate']:.3f} | {row['abstention_on_unanswerable']:.3f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -68,8 +68,13 @@ def problems_with(answer: object, question: str) -> list[str]:
     except (TypeError, ValueError) as exc:
         found.append(f"the JSON form fails ({exc})")
     if answer.abstained:
-        if answer.answer != NO_ANSWER or answer.citations:
-            found.append("an abstention that is not the fixed sentence")
+        retrieved = {hit.unit.unit_id for hit in answer.hits}
+        if not answer.answer.startswith("The documents ") or not answer.abstention:
+            found.append("an abstention that is neither the fixed sentence nor says what is missing")
+        elif answer.answer == NO_ANSWER and answer.citations:
+            found.append("the fixed sentence with a citation")
+        elif any(c.unit.unit_id not in retrieved for c in answer.citations):
+            found.append("an abstention citing a passage that was not retrieved")
         return found
     if not answer.citations or not answer.sentences:
         found.append("an answer without citations")

@@ -6,9 +6,9 @@ sentences a retrieved passage supports. `NO_ANSWER` is the one sentence of an ab
 """
 
 from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules
-from assistant.answering.analysis import is_status_question, locator_references
+from assistant.answering.analysis import QuestionAnalysis, analyse, is_status_question
 from assistant.answering.extractive import Answerer
 from assistant.answering.generative import build_prompt, generate_answer
 
-__all__ = ["NO_ANSWER", "POSSIBLY_RELATED", "AbstentionRules", "Answerer", "build_prompt", "generate_answer",
-           "is_status_question", "locator_references"]
+__all__ = ["NO_ANSWER", "POSSIBLY_RELATED", "AbstentionRules", "Answerer", "QuestionAnalysis", "analyse",
+           "build_prompt", "generate_answer", "is_status_question"]

@@ -1,9 +1,11 @@
-"""Knowing when not to answer: the fixed sentence, and the rules that say why.
+"""Knowing when not to answer, and saying what is missing.
 
 Each rule returns one sentence for the answer's notes, or "" when it does not apply: the
-question names an action or annex item the corpus does not hold, a country the corpus never
-mentions, an event dated after the newest document, or an amount or a date that the chosen
-sentences do not contain.
+question names an action or annex item the corpus does not hold, a country or a name the
+corpus never mentions, or an event dated after the newest document. Once candidates are
+ranked, `missing_attribute` says when the documents mention the target but no close
+sentence carries the asked type (a figure, a date, a name), and `premise_unsupported` when a
+"why did X stop ..." question's premise finds no support in the passage about X.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.answering.analysis import PAST_EVENT, QUESTION_DATE, asked_answer_kind, has_answer_kind, locator_references
+from assistant.answering.analysis import OUTCOME_QUESTION, PAST_EVENT, PLANNED, QUARTER, QUESTION_DATE, YEAR, QuestionAnalysis
+from assistant.answering.candidates import Candidate
 from assistant.index import LoadedIndex
 from assistant.ingest import Glossary, human_date, month_number, short_label
 from assistant.records import Document
+from assistant.search.locators import NUMBERED_KINDS, LocatorTable, locator_references
 
 NO_ANSWER = "The documents do not answer this question."
 POSSIBLY_RELATED = "Possibly related passages are listed below; none of them answers the question."
+# Words that, near the subject, tell of the stopping, leaving or refusing a premise takes for granted.
+_NEGATIVE = re.compile(r"\b(not|no longer|never|stopp\w*|ended|abandon\w*|withdr[ae]w\w*|pulled out|rejected|refus\w*|"
+                       r"cancel\w*|suspend\w*|halted|terminat\w*|closed|declined|gave up|given up|left|failed|lost|"
+                       r"delayed|postponed|blocked|dropped|opposed)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -30,62 +38,113 @@ def _country_patterns() -> list[tuple[str, re.Pattern[str]]]:
         names = {country.name, getattr(country, "common_name", country.name), country.name.split(",")[0]}
         for name in names:
             if len(name) >= 4:
-                patterns.append((name, re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")))
+                patterns.append((name, re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", re.IGNORECASE)))
     return patterns
 
 
 class AbstentionRules:
     """The rules, with what they need from the index read once."""
 
-    def __init__(self, index: LoadedIndex, glossary: Glossary) -> None:
-        self._index = index
+    def __init__(self, index: LoadedIndex, glossary: Glossary, locators: LocatorTable,
+                 common_words: frozenset[str] = frozenset()) -> None:
         self._glossary = glossary
+        self._common = common_words
+        self._locators = locators
         self._documents: dict[str, Document] = {d.id: d for d in index.documents}
-        self._units_by_locator = {(u.kind, u.number) for u in index.units.values()}
         self._corpus_lower = " ".join(u.text for u in index.units.values()).lower()
+        dates = [d.date for d in index.documents if d.date]
+        self.newest = max(dates) if dates else ""
 
     def absent_locator(self, question: str) -> str:
         """A question about an action or annex item this corpus does not hold is not answerable."""
         for reference in locator_references(question):
-            if (reference.kind, reference.number) in self._units_by_locator:
+            if reference.kind not in NUMBERED_KINDS or self._locators.exists(reference):
                 continue
-            missing_in = [d for d in self._documents.values() if reference.number in d.missing_actions]
+            number = int(reference.number.split(".")[0])
+            missing_in = [d for d in self._documents.values() if number in d.missing_actions]
             if reference.kind == "action" and missing_in:
                 d = missing_in[0]
                 first, last = min(d.missing_actions), max(d.missing_actions)
-                return (f"Action {reference.number} is not in this copy of the {short_label(d).split(',')[0]} "
+                return (f"Action {number} is not in this copy of the {short_label(d).split(',')[0]} "
                         f"({d.reference}): actions {first} to {last} are missing from it.")
-            label = "Action" if reference.kind == "action" else "Annex item"
-            return f"{label} {reference.number} does not exist in the indexed documents."
+            return f"{reference.label} {reference.number} does not exist in the indexed documents."
         return ""
 
-    def unknown_country(self, question: str) -> str:
-        """A country the question names (ISO 3166, via pycountry) that the corpus never mentions, or ''."""
-        for name, pattern in _country_patterns():
-            if pattern.search(question) and not self._mentions(name):
-                return name
-        return ""
-
-    def _mentions(self, name: str) -> bool:
+    def mentions(self, name: str) -> bool:
         if name.lower() in self._corpus_lower:
             return True
         return any(name.lower() in (c.name.lower(), *(a.lower() for a in c.aliases)) for c in self._glossary.countries)
 
+    def unknown_country(self, question: str) -> str:
+        """A country the question names (ISO 3166, via pycountry, in any case) that the corpus never mentions, or ''."""
+        for name, pattern in _country_patterns():
+            if pattern.search(question) and not self.mentions(name):
+                return name
+        return ""
+
+    def unknown_name(self, analysis: QuestionAnalysis) -> str:
+        """A name or acronym of the question that no document contains, or ''.
+
+        A name is an acronym (NDICI, ETIAS) or a capitalised word that is not a common English word
+        (the embedding model's own vocabulary of whole words stands for those); possessives and
+        hyphenated compounds ("EUAA's", "AMIF-funded") are read part by part.
+        """
+        for name in analysis.targets.names:
+            for part in re.split(r"[-/]", re.sub(r"['’]s$", "", name)):
+                if len(part) < 3 or not part[0].isupper():
+                    continue
+                acronym = part.isupper() and len(part) >= 3 and not re.fullmatch(r"[IVXLC]+", part)
+                if not acronym and part.lower() in self._common:
+                    continue
+                if not self.mentions(part) and not self.mentions(part.rstrip("s")):
+                    return part
+        return ""
+
     def after_the_documents(self, question: str) -> str:
-        """A question about what happened at a date later than the newest document cannot be answered."""
-        if not PAST_EVENT.search(question) or not self._documents:
+        """A question about what happened at a time later than the newest document cannot be answered."""
+        if not self.newest or not PAST_EVENT.search(question):
             return ""
-        newest = max(d.date for d in self._documents.values())
+        newest = self.newest
         for match in QUESTION_DATE.finditer(question):
             day, month, year = match.group(1), match.group(2), match.group(3)
             mentioned = f"{year}-{month_number(month):02d}-{int(day) if day else 1:02d}"
             if mentioned > newest:
                 return (f"The newest document is dated {human_date(newest)}; it cannot say what happened "
                         f"{'on' if day else 'in'} {match.group(0)}.")
+        for match in QUARTER.finditer(question):  # a quarter that ends after the newest document
+            end_month = 3 * int(match.group(1))
+            if f"{match.group(2)}-{end_month:02d}-28" > newest:
+                return (f"The newest document is dated {human_date(newest)}; it cannot say what happened in "
+                        f"{match.group(0)}.")
+        for year in YEAR.findall(question):
+            if int(year) > int(newest[:4]):
+                return f"The newest document is dated {human_date(newest)}; it cannot say what happened in {year}."
         return ""
 
     @staticmethod
-    def missing_answer_kind(question: str, chosen_text: str) -> str:
-        """An amount or date question whose chosen sentences hold no amount or date."""
-        kind = asked_answer_kind(question)
-        return kind if kind and not has_answer_kind(chosen_text, kind) else ""
+    def only_planned(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
+        """An outcome question whose best passage tells of the event only as planned ('in preparation', 'to be held')."""
+        if not ranked or not OUTCOME_QUESTION.search(analysis.question):
+            return None
+        best = ranked[0]
+        return best if PLANNED.search(best.sentence.text) else None
+
+    @staticmethod
+    def premise_unsupported(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
+        """The best passage about the premise's subject, when it tells of no stopping or refusing; else None."""
+        if not analysis.presupposition or not ranked:
+            return None
+        best = ranked[0]
+        unit_rows = [c for c in ranked if c.hit.unit.unit_id == best.hit.unit.unit_id]
+        if any(_NEGATIVE.search(c.sentence.text) for c in unit_rows[:6]):
+            return None
+        return best
+
+
+def target_name(analysis: QuestionAnalysis, best: Candidate) -> str:
+    """What the question is about, as the answer names it: 'Action 13', 'FRESO', 'Cyprus', or the best unit."""
+    targets = analysis.targets
+    for group in (targets.locators, targets.terms, targets.countries):
+        if group:
+            return " and ".join(group[:2])
+    return best.hit.unit.locator

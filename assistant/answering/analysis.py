@@ -1,41 +1,224 @@
-"""Reading the question: what it asks for and about what, before any sentence is chosen.
+"""Reading the question before any sentence is chosen: what it asks for, about what, and when.
 
-These patterns are English; they find a status question, a question about who leads, an
-amount or date question, the actions and annex items a question names, the dates it
-mentions and whether it asks about a past event. The same module knows what an amount or
-a date looks like in a sentence, so a question and its candidate answers are read alike.
+The record `QuestionAnalysis` is what the rest of answering reads: the intent (status, who
+leads, when, how much, how many, list, yes/no, comparison over time, definition, where, why,
+what is being done), the expected answer type, the targets (units named by locator,
+countries, glossary terms, other names), the time scope and a presupposition ("why did X
+stop ..." presupposes that X stopped). The patterns are English and tolerate the way people
+type: lower case, no question mark, "whats", everyday words.
+
+The same module knows what an answer of each type looks like inside a sentence (a date, an
+amount, a count), so a question and its candidate sentences are read alike.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from assistant.ingest import MONTH_PATTERN
+from assistant.ingest import MONTH_PATTERN, Glossary
+from assistant.search.locators import LocatorReference, locator_references
+
+# --- what the question asks -----------------------------------------------------------------
 
 STATUS_QUESTION = re.compile(
-    r"\b(status|state of play|stand|stands|standing|progress|progressing|how far|latest|update|advanced|"
+    r"\b(status|state of play|state of the|stand|stands|standing|progress|progressing|how far|latest|update|advanced|"
+    r"up and running|still (?:ongoing|going|running|in place)|been (?:signed|adopted|launched|set up|implemented)|"
+    r"being (?:sent|deployed|implemented|prepared|negotiated|discussed)|"
     r"where (?:are|is|do|does) .{0,80}\b(?:stand|now|at))\b",
     re.IGNORECASE,
 )
-LEADS_QUESTION = re.compile(r"\b(lead actors?|who (?:leads|is leading|is in charge|is responsible|are responsible)|"
-                            r"responsible for|in charge of)\b", re.IGNORECASE)
-LOCATOR_REFERENCE = re.compile(r"\b(action|annex item|item)s?\s+(?:no\.?\s*|number\s+)?(\d{1,3})\b", re.IGNORECASE)
+LEADS_QUESTION = re.compile(r"\b(lead actors?|leads?|leading|who (?:is|are) in charge|in charge of|who (?:is|are) responsible|"
+                            r"responsible for|who implements|who runs|who drives)\b", re.IGNORECASE)
+PERSON_QUESTION = re.compile(
+    r"\b(name of (?:the )?|names of|what is (?:he|she) called|"
+    r"which (?:\w+ ){0,3}(?:minister|commissioner|director|official|person|ambassador|president|prime minister|head)s?\b|"
+    r"who (?:was|is|were|are) (?:the )?(?:\w+ ){0,3}(?:minister|commissioner|director|head|ambassador|official)s?\b)",
+    re.IGNORECASE)
+WHEN_QUESTION = re.compile(r"(^\W*when\b|\bwhen (?:was|were|did|will|is|are|does|do|has|had)\b|\b(?:on|by|from) what date\b|"
+                           r"\bwhat date\b|\bwhich date\b|\bdate\b|\bdeadline\b|\bwhat year\b|\bwhich year\b|"
+                           r"\bhow long\b|\btimeline\b|\bsince when\b|\bby when\b|\bwhen\s*$)", re.IGNORECASE)
+AMOUNT_QUESTION = re.compile(r"(\bhow much\b|\b(?:budget|cost|costs|funding|financing|worth|amount|value|money|"
+                             r"eur|euros?|million|billion)\b|€)", re.IGNORECASE)
+COUNT_QUESTION = re.compile(r"\b(how many|number of|how often)\b", re.IGNORECASE)
+LIST_QUESTION = re.compile(
+    r"(\b(?:which|what) (?:\w+ ){0,2}(?:countries|member states|states|islands|measures|activities|kinds|types|areas|"
+    r"projects|partners|organisations|organizations|agencies|elements|steps|actions|files|crimes|challenges|"
+    r"priorities|pillars|tools|topics|issues|components|fields|sectors|routes|regions|cities|dates)\b|"
+    r"\b(?:list|name all|enumerate)\b|\bwhat (?:does|do|did) .{0,60}\binclude\b|\bwhat are the\b|\bsteps\b)",
+    re.IGNORECASE)
+COMPARISON_QUESTION = re.compile(
+    r"\b(compare|comparison|differ|difference|changed?|evolv\w*|develop(?:ed|ments?)? (?:from|between|since)|"
+    r"shift\w*|moved on|over time|since (?:june )?20\d\d|between (?:the )?(?:june )?20\d\d .{0,40}and|"
+    r"from 20\d\d to 20\d\d|(?:2023|letter) .{0,60}(?:2024|action file)|agree)\b", re.IGNORECASE)
+DEFINITION_QUESTION = re.compile(
+    r"^\W*(what(?:'s| is| are|s)|define|meaning of)\s+(?:an? |the )?(\S+)\s*\??\s*$|\bstand for\b|\bwhat is meant by\b|"
+    r"^\W*what(?:'s| is| are|s) (?:an? |the )?\S+ (?:in|under) \S+", re.IGNORECASE)
+WHERE_QUESTION = re.compile(r"(^\W*where\b|\bwhere (?:was|were|did|is|are|will)\b|\bin which (?:city|country|place)\b)",
+                            re.IGNORECASE)
+WHY_QUESTION = re.compile(r"^\W*why\b", re.IGNORECASE)
+YES_NO_QUESTION = re.compile(r"^\W*(is|are|was|were|has|have|had|does|do|did|will|would|can|could|should|shall)\b",
+                             re.IGNORECASE)
+WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done|planned|foreseen|proposed)|way ahead|"
+                                r"next steps?|what (?:will|should|does|do|is|are) .{0,80}\b(?:doing|do|done|plan|planning)|"
+                                r"what (?:happened|came) next|follow[- ]up)\b", re.IGNORECASE)
+# What the question asks about an event the documents may only announce: its outcome, content or date.
+OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
+                              r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
+                              r"what did .{0,80}\b(?:say|find|found|conclude|decide|agree|recommend|show|report))\b",
+                              re.IGNORECASE)
+# A sentence that tells of something planned, not done.
+PLANNED = re.compile(r"\b(in preparation|foreseen|to be (?:adopted|held|organised|signed|proposed|presented|launched)|"
+                     r"will (?:be )?\w+|planned|scheduled|expected|upcoming|forthcoming|to propose|is to|are to)\b",
+                     re.IGNORECASE)
+# "why did X stop ...", "why has X given up ...": the question takes for granted that X stopped.
+PRESUPPOSITION = re.compile(
+    r"^\W*why (?:did|has|have|was|were|is|are|does|do|had)\b(?P<subject>.{0,80}?)\b(?P<verb>stop\w*|end(?:ed)?|abandon\w*|"
+    r"give up|gave up|given up|giving up|withdr[ae]w\w*|pull(?:ed)? out|turn(?:ed)? down|reject\w*|refus\w*|cancel\w*|"
+    r"suspend\w*|halt\w*|drop(?:ped)?|fail(?:ed)?|quit|leave|left|terminat\w*|clos(?:e|ed)|block\w*|decline\w*|"
+    r"oppos\w*|scrap\w*|delay\w*|postpon\w*|lose|lost)\b(?P<rest>.*)$",
+    re.IGNORECASE)
+PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out|outcome|result|say|said|"
+                        r"signed|adopted|held)\b", re.IGNORECASE)
 QUESTION_DATE = re.compile(r"\b(?:(\d{1,2}) )?(" + MONTH_PATTERN + r") (\d{4})\b", re.IGNORECASE)
-PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out)\b", re.IGNORECASE)
-AMOUNT_QUESTION = re.compile(r"^\W*(how much|what (?:is|was) the (?:total )?(?:budget|cost|amount|value))\b", re.IGNORECASE)
-DATE_QUESTION = re.compile(r"^\W*(on what date|what date|which date|when (?:was|were|did|will|is))\b", re.IGNORECASE)
+QUARTER = re.compile(r"\bQ([1-4])\s*(20\d\d)\b", re.IGNORECASE)
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+LATEST = re.compile(r"\b(latest|now|currently|current|today|at present|most recent|newest|still)\b", re.IGNORECASE)
 
-# What an answer of a kind looks like inside a sentence.
-AMOUNT = re.compile(r"(EUR|€|\bmillion\b|\bbillion\b|\d+\s?m\b)", re.IGNORECASE)
-DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r") \d{4}|"
-                  r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|\b(?:19|20)\d{2}\b)")
+# --- what an answer of a kind looks like inside a sentence ---------------------------------------
+
+AMOUNT = re.compile(r"(\bEUR\b|€|\bmillion\b|\bbillion\b|\bbn\b|\b\d+\s?m\b|\bUSD\b|\$)", re.IGNORECASE)
+DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r")(?: \d{4})?|"
+                  r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2})\b", re.IGNORECASE)
+COUNT = re.compile(r"\b(\d{1,3}(?:[,.]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                   r"dozens?|hundreds?|thousands?)\b(?! ?(?:%|per cent|million|billion|bn|m\b))", re.IGNORECASE)
+_TITLE_BEFORE_NAME = r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President)"
+PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)*)")
+
+INTENTS = ("status", "who_leads", "person", "when", "how_much", "how_many", "list", "comparison", "definition",
+           "where", "why", "what_done", "yes_no", "other")
+ANSWER_TYPES = {"status": "status", "who_leads": "organisation", "person": "person", "when": "date",
+                "how_much": "amount", "how_many": "count", "list": "list", "comparison": "text",
+                "definition": "text", "where": "place", "why": "text", "what_done": "text", "yes_no": "yes_no",
+                "other": "text"}
+# The attribute as a reader names it, for "the documents mention X but do not give <attribute>".
+ATTRIBUTE_WORDS = {"date": "a date", "amount": "an amount", "count": "a number", "person": "the person's name",
+                   "organisation": "who leads it", "place": "a place", "status": "its status", "list": "the list"}
+_STOPWORDS = frozenset("""a an the of to in on for and or by with from at as is are was were be been has have had do does did
+what which who whom whose when where why how that this these those it its into about under over after before than
+then there their they them he she his her we our you your i me my can could should would will shall may might must
+not no nor so such any all some each other more most much many few own same also just only very too eu""".split())
 
 
 @dataclass(frozen=True)
-class LocatorReference:
-    kind: str  # "action" or "annex_item"
-    number: int
+class Targets:
+    """What the question is about."""
+
+    locators: tuple[str, ...] = ()  # "Action 12", as the question names them
+    countries: tuple[str, ...] = ()  # canonical glossary names
+    terms: tuple[str, ...] = ()  # glossary acronyms and programmes named (FRESO, EURP, ...)
+    names: tuple[str, ...] = ()  # other capitalised names and acronyms the question uses
+
+    def is_empty(self) -> bool:
+        return not (self.locators or self.countries or self.terms or self.names)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    question: str
+    intent: str
+    answer_type: str
+    targets: Targets = field(default_factory=Targets)
+    references: tuple[LocatorReference, ...] = ()
+    years: tuple[int, ...] = ()  # years the question names
+    latest: bool = False  # asks for the current state ("now", "latest", "still")
+    presupposition: str = ""  # "Frontex gave up its co-driver role", as the question takes it for granted
+    presupposed_verb: str = ""
+
+    @property
+    def attribute(self) -> str:
+        return ATTRIBUTE_WORDS.get(self.answer_type, "the answer")
+
+    def looking_for(self) -> str:
+        """'a date · about: Action 11', shown in the app and the JSON."""
+        about = ", ".join([*self.targets.locators, *self.targets.countries, *self.targets.terms, *self.targets.names][:4])
+        wanted = {"text": "an explanation", "yes_no": "a yes or no", "list": "a list"}.get(self.answer_type, self.attribute)
+        return wanted + (f" · about: {about}" if about else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["references"] = [str(r) for r in self.references]
+        data["looking_for"] = self.looking_for()
+        data.pop("question")
+        return data
+
+
+def classify_intent(question: str) -> str:
+    """The question's intent, most specific first (a who-leads question that says "status" is still who-leads)."""
+    q = question.strip()
+    if re.search(r"\bstand(?:s)? for\b|\bwhat is meant by\b", q, re.IGNORECASE):
+        return "definition"
+    if PRESUPPOSITION.search(q) or WHY_QUESTION.search(q):
+        return "why"
+    if PERSON_QUESTION.search(q):
+        return "person"
+    if re.search(r"^\W*who\b|\bwho\s*$", q, re.IGNORECASE) or LEADS_QUESTION.search(q) and not STATUS_QUESTION.search(q):
+        return "who_leads"
+    if COMPARISON_QUESTION.search(q):
+        return "comparison"
+    if COUNT_QUESTION.search(q):
+        return "how_many"
+    if AMOUNT_QUESTION.search(q) and not WHEN_QUESTION.search(q):
+        return "how_much"
+    if WHEN_QUESTION.search(q):
+        return "when"
+    if STATUS_QUESTION.search(q):
+        return "status"
+    if DEFINITION_QUESTION.search(q):
+        return "definition"
+    if WHERE_QUESTION.search(q):
+        return "where"
+    if LIST_QUESTION.search(q):
+        return "list"
+    if WHAT_DONE_QUESTION.search(q):
+        return "what_done"
+    if YES_NO_QUESTION.search(q):
+        return "yes_no"
+    return "other"
+
+
+def _names(question: str, glossary: Glossary) -> tuple[str, ...]:
+    """Capitalised words and acronyms past the first word, not already a country or glossary term."""
+    words = re.findall(r"[A-Za-zÀ-ÿ][\wÀ-ÿ'-]*", question)
+    found = []
+    for position, word in enumerate(words):
+        if position == 0 or not word[0].isupper() or word.lower() in _STOPWORDS or len(word) < 3:
+            continue
+        found.append(word.strip("'"))
+    return tuple(dict.fromkeys(found))
+
+
+def analyse(question: str, glossary: Glossary) -> QuestionAnalysis:
+    """The question read: intent, expected answer type, targets, time scope, presupposition."""
+    intent = classify_intent(question)
+    references = tuple(locator_references(question))
+    countries = tuple(glossary.countries_in(question))
+    terms = tuple(glossary.terms_in(question))
+    known = {w.lower() for w in (*countries, *terms)} | {a.lower() for c in glossary.countries for a in (c.name, *c.aliases)}
+    names = tuple(n for n in _names(question, glossary) if n.lower() not in known)
+    years = tuple(sorted({int(y) for y in YEAR.findall(question)}))
+    presupposition, verb = "", ""
+    match = PRESUPPOSITION.search(question)
+    if match:
+        verb = match.group("verb").lower()
+        presupposition = " ".join(f"{match.group('subject')} {match.group('verb')}{match.group('rest')}".split()).rstrip("?")
+    return QuestionAnalysis(
+        question=question, intent=intent, answer_type=ANSWER_TYPES[intent],
+        targets=Targets(tuple(str(r) for r in references), countries, terms, names),
+        references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
+        presupposition=presupposition, presupposed_verb=verb,
+    )
 
 
 def is_status_question(question: str) -> bool:
@@ -46,20 +229,34 @@ def asks_who_leads(question: str) -> bool:
     return bool(LEADS_QUESTION.search(question))
 
 
-def locator_references(question: str) -> list[LocatorReference]:
-    """The actions and annex items a question names by number, in order."""
-    return [LocatorReference("action" if m.group(1).lower().startswith("action") else "annex_item", int(m.group(2)))
-            for m in LOCATOR_REFERENCE.finditer(question)]
-
-
 def asked_answer_kind(question: str) -> str:
     """'amount' or 'date' when the question asks for one, else ''."""
-    if AMOUNT_QUESTION.search(question):
-        return "amount"
-    if DATE_QUESTION.search(question):
-        return "date"
-    return ""
+    intent = classify_intent(question)
+    return {"how_much": "amount", "when": "date"}.get(intent, "")
+
+
+def has_count(text: str) -> bool:
+    """A number of things: not a date, a year, an amount or an article number."""
+    stripped = DATE.sub(" ", text)
+    stripped = re.sub(r"(€|EUR|USD|\$)\s?[\d.,]+|\b(?:Article|Art\.|point|paragraph|Action|item|section|Q[1-4]|No\.?)\s*\d+",
+                      " ", stripped, flags=re.IGNORECASE)
+    return bool(COUNT.search(stripped))
+
+
+def has_person(text: str, common_words: frozenset[str] = frozenset()) -> bool:
+    """A person named by a title and a name ("Commissioner Johansson"); "Director General" is a title, not a name."""
+    for match in PERSON.finditer(text):
+        words = [w for w in match.group("name").split() if w not in ("von", "der", "van", "de", "da")]
+        if any(w.lower() not in common_words for w in words):
+            return True
+    return False
 
 
 def has_answer_kind(text: str, kind: str) -> bool:
-    return bool((AMOUNT if kind == "amount" else DATE).search(text))
+    """Does the text hold an instance of the answer type: a date, an amount, a count, a person?"""
+    if kind == "count":
+        return has_count(text)
+    if kind == "person":
+        return has_person(text)
+    pattern = {"amount": AMOUNT, "date": DATE}.get(kind)
+    return bool(pattern.search(text)) if pattern is not None else True

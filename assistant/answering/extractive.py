@@ -1,238 +1,181 @@
-"""Extractive answers: the documents' own sentences, verbatim, each with a citation.
+"""Extractive answers: the documents' own sentences, verbatim, each with a citation, chosen by reading the question.
 
-No language model is needed. Sentences of the retrieved units are scored against the
-question (embedding similarity, shared terms, the unit's rank), the best are kept and
-shown grouped by document in date order. Status questions lead with the action's Status
-field and the document's date. When the evidence is too weak the answer is one fixed
-sentence and the nearest passages are shown as possibly related.
+No language model is needed. The question is analysed (intent, expected answer type,
+targets, time scope, presupposition); the retrieved units' sentences are scored by a learned
+ranker over features of question, sentence and structure; the answer is the best sentence and
+those close to it, with the structure a reader expects (a lead-in brings its list items, a
+status answer leads with the newest Status line, a who-leads answer with the Lead actor(s)
+field), ordered with the direct answer first. When the documents name the target but give
+no sentence of the asked type, the answer says so; when the premise finds no support, it
+says that; when nothing relevant is found, it is one fixed sentence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.answering import weights as w
-from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules
-from assistant.answering.analysis import asks_who_leads, is_status_question
-from assistant.index.bm25 import tokenize
-from assistant.ingest import REDACTED, human_date, short_label
-from assistant.records import Answer, AnswerSentence, Citation, Document, Hit, Sentence
+from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name
+from assistant.answering.analysis import QuestionAnalysis, analyse
+from assistant.answering.candidates import (
+    FEATURES,
+    Candidate,
+    SentenceTable,
+    answerability_features,
+    candidates_for,
+    featurize,
+)
+from assistant.answering.compose import compose
+from assistant.answering.ranker import Ranker, load_ranker
+from assistant.chunking import model_tokenizer
+from assistant.models import model_path
+from assistant.records import Answer, Citation, Hit
 from assistant.search import PreparedQuestion, Query, Retriever
 from assistant.settings import AnswerSettings
 
 
+TYPE_FLAGS = {"date": "has_date", "amount": "has_amount", "count": "has_count", "person": "has_person"}
+FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
+
+
+def common_words(model: str) -> frozenset[str]:
+    """Whole words of the embedding model's vocabulary: common English, not names."""
+    try:
+        vocabulary = model_tokenizer(model_path(model)).get_vocab()
+    except Exception:  # a model without a tokenizer file: every capitalised word may be a name
+        return frozenset()
+    return frozenset(word for word in vocabulary if word.isalpha() and not word.startswith("##"))
+
+
 @dataclass
-class _Scored:
-    sentence: Sentence
-    row: int
-    score: float
-    hit: Hit
+class Reading:
+    """A question read and its candidates scored: everything the answer is decided from."""
+
+    prepared: PreparedQuestion
+    analysis: QuestionAnalysis
+    hits: list[Hit]
+    candidates: list[Candidate]  # in hit order, then reading order
+    ranked: list[Candidate] = field(default_factory=list)  # best first, once scored
+    answerable: float = 1.0  # the answerability model's probability that the documents answer
 
 
 @dataclass
 class Answerer:
     retriever: Retriever
     settings: AnswerSettings = field(default_factory=AnswerSettings)
+    ranker: Ranker | None = None  # None: the fitted ranker.json beside the code
 
     def __post_init__(self) -> None:
-        index = self.retriever.index
-        self.sentence_rows: dict[str, list[int]] = {}  # unit id -> rows of its sentences, in reading order
-        for row, sentence in enumerate(index.sentences):
-            self.sentence_rows.setdefault(sentence.unit_id, []).append(row)
-        self._sentence_terms = [set(terms) for terms in tokenize([s.text for s in index.sentences])] if index.sentences else []
-        self._documents: dict[str, Document] = {d.id: d for d in index.documents}
-        self.rules = AbstentionRules(index, self.retriever.glossary)
+        words = common_words(self.retriever.index.model)
+        self.table = SentenceTable(self.retriever.index, self.retriever.glossary, words)
+        self.sentence_rows = self.table.rows_of_unit  # unit id -> rows of its sentences, in reading order
+        self.rules = AbstentionRules(self.retriever.index, self.retriever.glossary, self.retriever.locators, words)
 
-    def ask(self, query: Query) -> Answer:
+    def read(self, query: Query) -> Reading:
+        """Analyse, retrieve and build the candidates with their features (not yet scored)."""
         prepared = self.retriever.prepare(query.question)
-        question = prepared.text
         passages = query.passages if query.passages is not None else self.settings.passages
         hits = self.retriever.search(prepared, k=passages, mode=query.mode, filters=query.filters)
-        absent = self.rules.absent_locator(question)
-        if absent:
-            return self._abstain(question, hits, [absent])
-        if not hits or hits[0].similarity < self.settings.min_similarity:
-            return self._abstain(question, hits, [])
-        unknown = self.rules.unknown_country(question)
-        if unknown:
-            return self._abstain(question, hits, [f"The documents do not mention {unknown}."])
-        later = self.rules.after_the_documents(question)
-        if later:
-            return self._abstain(question, hits, [later])
-        status = is_status_question(question)
-        scored = self._score_sentences(prepared, hits, status)
-        chosen = self._choose(scored, status, set(self.retriever.glossary.countries_in(question)))
-        if not chosen:
-            return self._abstain(question, hits, [])
-        redacted = next((s for s in scored[:2] if REDACTED in s.sentence.text), None)
-        if redacted is not None:
-            return self._abstain(question, hits, [
+        analysis = analyse(prepared.searchable, self.retriever.glossary)
+        candidates = candidates_for(self.table, hits)
+        featurize(self.table, analysis, prepared, candidates)
+        return Reading(prepared, analysis, hits, candidates)
+
+    @property
+    def model(self) -> Ranker:
+        return self.ranker or load_ranker()
+
+    def score(self, reading: Reading, ranker: Ranker | None = None) -> None:
+        """Score and rank the candidates (with `ranker`, or the answerer's own)."""
+        ranker = ranker or self.model
+        matrix = np.stack([c.features for c in reading.candidates]) if reading.candidates else np.zeros((0, 1))
+        for candidate, p in zip(reading.candidates, ranker.probabilities(matrix)):
+            candidate.score = float(p)
+        usable = [c for c in reading.candidates if not (c.facts.signature or c.facts.heading)
+                  and (c.sentence.field != "title" or self._only_title(c))]
+        # A unit the question names is read first, always: its best sentence leads whatever the scores elsewhere.
+        reading.ranked = sorted(usable, key=lambda c: (not c.hit.named, -c.score, c.hit.rank, c.sentence.position))
+
+    def _only_title(self, candidate: Candidate) -> bool:
+        """A title restates the unit; it answers only when the unit holds nothing else."""
+        rows = self.table.rows_of_unit[candidate.hit.unit.unit_id]
+        return all(self.table.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
+
+    def ask(self, query: Query) -> Answer:
+        reading = self.read(query)
+        question, analysis, hits = reading.prepared.searchable, reading.analysis, reading.hits
+        for rule in (self.rules.absent_locator(question), self._unknown(question, analysis),
+                     self.rules.after_the_documents(question)):
+            if rule:
+                return self._abstain(reading, [rule], "not_in_documents")
+        if not hits:
+            return self._abstain(reading, [], "nothing_found")
+        self.score(reading)
+        ranked = reading.ranked
+        reading.answerable = self.model.answerable(
+            answerability_features(self.table, reading.prepared, ranked, reading.candidates))
+        if not ranked or reading.answerable < self.model.answer_threshold:
+            return self._abstain(reading, [], "nothing_found")
+        best = ranked[0]
+        redacted = next((c for c in ranked[:2] if c.facts.redacted and c.score >= 0.8 * best.score), None)
+        if redacted is not None and not (redacted is best and self._carries_type(analysis, best)):
+            return self._abstain(reading, [
                 f"The passage that best matches the question, in {redacted.hit.unit.locator}, is redacted in the "
-                "source ([REDACTED]); the documents do not give what it said."])
-        missing_kind = self.rules.missing_answer_kind(question, " ".join(c.sentence.text for c in chosen))
-        if missing_kind:
-            return self._abstain(question, hits, [f"The closest passages give no {missing_kind}."])
-        answer = self._compose(question, hits, chosen, status)
-        answer.notes.extend(self._redaction_notes(scored, chosen))
+                "source ([REDACTED]); the documents do not give what it said."], "redacted")
+        contradicting = self.rules.premise_unsupported(analysis, ranked)
+        if contradicting is not None:
+            return self._abstain(reading, [], "premise_not_supported", cite=contradicting, lead=(
+                f"The documents do not support the premise that {analysis.presupposition}. The closest passage, "
+                f"{contradicting.hit.unit.locator}, says: “{contradicting.sentence.text}” [1]"))
+        planned = self.rules.only_planned(analysis, ranked)
+        if planned is not None:
+            return self._abstain(reading, [], "only_planned", cite=planned, lead=(
+                f"The documents tell of this only as planned, not of its outcome: {planned.hit.unit.locator} says "
+                f"“{planned.sentence.text}” [1]"))
+        if self._attribute_missing(analysis, ranked):
+            target = target_name(analysis, best)
+            return self._abstain(reading, [], "not_given", cite=best,
+                                 lead=f"The documents mention {target} [1] but do not give {analysis.attribute}.")
+        answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents, self.model)
+        answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
         return answer
 
-    def _abstain(self, question: str, hits: list[Hit], notes: list[str]) -> Answer:
-        return Answer(question, NO_ANSWER, True, [], hits, notes + ([POSSIBLY_RELATED] if hits else []))
+    def _unknown(self, question: str, analysis: QuestionAnalysis) -> str:
+        country = self.rules.unknown_country(question)
+        name = country or self.rules.unknown_name(analysis)
+        return f"The documents do not mention {name}." if name else ""
 
-    # --- choosing sentences ----------------------------------------------------------
+    @staticmethod
+    def _carries_type(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
+        flag = TYPE_FLAGS.get(analysis.answer_type)
+        return flag is not None and getattr(candidate.facts, flag)
 
-    def _score_sentences(self, prepared: PreparedQuestion, hits: list[Hit], status: bool = False) -> list[_Scored]:
-        leads = asks_who_leads(prepared.expanded)
-        query_vector = prepared.vector
-        query_terms = set(tokenize([prepared.expanded])[0])
-        index = self.retriever.index
-        scored: list[_Scored] = []
-        for hit in hits:
-            rows = self.sentence_rows.get(hit.unit.unit_id, [])
-            if not rows:
-                continue
-            similarities = index.sentence_vectors[rows] @ query_vector
-            for row, similarity in zip(rows, similarities):
-                sentence = index.sentences[row]
-                terms = self._sentence_terms[row]
-                lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
-                score = (w.SENTENCE_WEIGHT * float(similarity) + w.LEXICAL_WEIGHT * lexical
-                         + w.RANK_WEIGHT / hit.rank)
-                if status and sentence.field in w.LATEST_FACT_FIELDS:
-                    score += w.LATEST_FACT_BONUS  # status questions want the latest facts
-                if sentence.field == "lead_actors" and leads:
-                    score += w.LEAD_ACTORS_BONUS
-                if hit.unit.kind == "cover_note":
-                    score -= w.COVER_NOTE_PENALTY  # it matches any mention of "the action file"
-                scored.append(_Scored(sentence, row, score, hit))
-        scored.sort(key=lambda s: -s.score)
-        return scored
+    def _attribute_missing(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> bool:
+        """The question asks for a date, an amount, a number or a name, and no close sentence about it has one.
 
-    def _on_topic(self, item: _Scored, countries: set[str]) -> bool:
-        """When the question names countries, a sentence from another passage must name one too."""
-        return not countries or bool(countries & set(self.retriever.glossary.countries_in(item.sentence.text)))
+        "About it": in the best sentence's unit or a unit the question names, or sharing at least
+        ABOUT_OVERLAP of the question's idf-weighted terms; and not only about other countries than the question's.
+        """
+        if analysis.answer_type not in TYPE_FLAGS:
+            return False
+        best_unit = ranked[0].hit.unit.unit_id
+        overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
+        for candidate in ranked[:w.TYPE_WINDOW]:
+            about = (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
+                     or candidate.features[overlap] >= w.ABOUT_OVERLAP) and not candidate.features[elsewhere]
+            if about and self._carries_type(analysis, candidate):
+                return False
+        return True
 
-    def _choose(self, scored: list[_Scored], status: bool, countries: set[str] = frozenset()) -> list[_Scored]:
-        """The best sentences: close to the best score, at most three per unit."""
-        # A title restates the action, it rarely answers: the citation shows it anyway.
-        answering = [s for s in scored if s.sentence.field != "title" or self._only_title(s)]
-        if not answering:
-            return []
-        best = answering[0].score
-        best_unit = answering[0].sentence.unit_id
-        per_unit: dict[str, int] = {}
-        chosen: list[_Scored] = []
-        for item in answering:
-            if len(chosen) >= self.settings.max_sentences or item.score < best - w.MARGIN:
-                break
-            if item.sentence.unit_id != best_unit and (item.score < best - w.OTHER_UNIT_MARGIN
-                                                        or not self._on_topic(item, countries)):
-                continue  # other passages must come closer, and stay on the question's countries
-            if item.sentence.field in ("status", "lead_actors") and status:
-                continue  # status lines are added up front for status questions
-            unit_id = item.sentence.unit_id
-            if per_unit.get(unit_id, 0) >= w.MAX_PER_UNIT:
-                continue
-            per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
-            chosen.append(item)
-        return self._with_list_items(chosen) + self._other_documents(scored, chosen, best, countries)
-
-    def _with_list_items(self, chosen: list[_Scored]) -> list[_Scored]:
-        """A lead-in ending with a colon brings the first items it introduces."""
-        result = []
-        for item in chosen:
-            result.append(item)
-            if not item.sentence.text.endswith(":"):
-                continue
-            rows = self.sentence_rows.get(item.sentence.unit_id, [])
-            following = [r for r in rows if r > item.row][:w.LIST_ITEMS_AFTER_LEAD_IN]
-            for row in following:
-                sentence = self.retriever.index.sentences[row]
-                if sentence.field == item.sentence.field:
-                    result.append(_Scored(sentence, row, item.score, item.hit))
-        return result
-
-    def _only_title(self, item: _Scored) -> bool:
-        rows = self.sentence_rows.get(item.sentence.unit_id, [])
-        return all(self.retriever.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
-
-    def _other_documents(self, scored: list[_Scored], chosen: list[_Scored], best: float,
-                         countries: set[str] = frozenset()) -> list[_Scored]:
-        """The best sentence of each other document that comes close, so dates can be compared."""
-        covered = {c.hit.unit.doc_id for c in chosen}
-        extra = []
-        for item in scored:
-            doc_id = item.hit.unit.doc_id
-            if doc_id in covered or item.score < best - w.OTHER_DOCUMENT_MARGIN:
-                continue
-            if item.sentence.field in ("status", "lead_actors", "title") or item.hit.unit.kind == "cover_note":
-                continue
-            if not self._on_topic(item, countries):
-                continue
-            covered.add(doc_id)
-            extra.append(item)
-        return extra
-
-    def _status_lines(self, hits: list[Hit], chosen: list[_Scored]) -> list[_Scored]:
-        """Status fields of the actions the answer draws on (at most the two best-ranked)."""
-        wanted = []
-        for hit in hits:
-            if hit.unit.kind == "action" and (any(c.hit is hit for c in chosen) or hit.rank == 1):
-                wanted.append(hit)
-            if len(wanted) == w.STATUS_LINES:
-                break
-        lines = []
-        for hit in wanted:
-            for row in self.sentence_rows.get(hit.unit.unit_id, []):
-                sentence = self.retriever.index.sentences[row]
-                if sentence.field == "status":
-                    lines.append(_Scored(sentence, row, float("inf"), hit))
-        return lines
-
-    # --- composing ---------------------------------------------------------------------
-
-    def _compose(self, question: str, hits: list[Hit], chosen: list[_Scored], status: bool) -> Answer:
-        if status:
-            chosen = self._status_lines(hits, chosen) + [c for c in chosen if c.sentence.field != "status"]
-        seen: set[int] = set()
-        unique = [c for c in chosen if not (c.row in seen or seen.add(c.row))]
-
-        def order(item: _Scored) -> tuple:
-            unit = item.hit.unit
-            leading = 0 if item.sentence.field == "status" else 1
-            return (unit.doc_date, unit.doc_id, item.hit.rank, leading, item.sentence.position)
-
-        unique.sort(key=order)
-        citations: dict[str, Citation] = {}
-        sentences: list[AnswerSentence] = []
-        lines: list[str] = []
-        current_doc = ""
-        for item in unique:
-            unit = item.hit.unit
-            if unit.unit_id not in citations:
-                citations[unit.unit_id] = Citation(len(citations) + 1, unit, unit.text)
-            citation = citations[unit.unit_id]
-            citation.sentences.append(item.sentence.text)
-            if unit.doc_id != current_doc:
-                current_doc = unit.doc_id
-                lines.append(f"{short_label(self._documents[unit.doc_id])}:")
-            text = self._display(item)
-            sentences.append(AnswerSentence(text, item.sentence.text, citation.n, unit.unit_id))
-            lines.append(f"- {text} [{citation.n}]")
-        return Answer(question, "\n".join(lines), False, list(citations.values()), hits, [], sentences=sentences)
-
-    def _display(self, item: _Scored) -> str:
-        unit, text = item.hit.unit, item.sentence.text
-        if item.sentence.field == "status":
-            return f"{unit.locator} — {text}, as of {human_date(unit.doc_date)}"
-        if item.sentence.field == "title":
-            return text
-        return f"{unit.locator}: {text}"
-
-    def _redaction_notes(self, scored: list[_Scored], chosen: list[_Scored]) -> list[str]:
-        """Say so when a cited passage is partly redacted: what it hid may be the answer."""
-        redacted = list(dict.fromkeys(c.hit.unit.locator for c in chosen if c.hit.unit.redacted))
-        if not redacted:
-            return []
-        return [f"Parts of {', '.join(redacted)} are redacted in the source ([REDACTED]); "
-                "the answer cannot include what they said."]
+    def _abstain(self, reading: Reading, notes: list[str], kind: str, cite: Candidate | None = None,
+                 lead: str = NO_ANSWER) -> Answer:
+        """The fixed sentence (or what is missing), with the passage that shows it cited, or the nearest as related."""
+        hits = reading.hits
+        citations = [Citation(1, cite.hit.unit, cite.hit.unit.text, [cite.sentence.text])] if cite is not None else []
+        related = [POSSIBLY_RELATED] if hits and not citations else []
+        answer = Answer(reading.prepared.text, lead, True, citations, hits, notes + related)
+        answer.analysis = {**reading.analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+        answer.abstention = kind
+        return answer

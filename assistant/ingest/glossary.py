@@ -111,6 +111,15 @@ class Glossary:
         unique = [term for term in dict.fromkeys(extra) if term.lower() not in question.lower()]
         return question if not unique else f"{question} ({'; '.join(unique)})"
 
+    def terms_in(self, text: str) -> list[str]:
+        """Acronyms and programmes a text names, by the acronym or by its expansion, in glossary order."""
+        found = []
+        for acronym in self.acronyms:
+            if _compiled(acronym.term, _acronym_case_sensitive(acronym.term)).search(text) or \
+                    _compiled(_core_expansion(acronym.expansion), False).search(text):
+                found.append(acronym.term)
+        return found
+
     def entries(self) -> list[dict[str, str]]:
         """Flat rows for display and search in the app and the CLI."""
         rows = [

@@ -6,6 +6,7 @@ right-to-left and mixed scripts kept as typed, HTML or Markdown treated as text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -36,6 +37,20 @@ def clean_question(raw: object) -> str:
             f"The question is {len(text):,} characters long; keep it under {MAX_QUESTION_CHARS:,} characters."
         )
     return text
+
+
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]{0,300})\]\([^)]{0,500}\)")
+
+
+def without_markup(text: str) -> str:
+    """The words of a question typed with HTML tags or Markdown links: what it asks, for searching and reading.
+
+    The question itself is kept as typed (it is shown and echoed as text); only what is searched loses the markup.
+    """
+    stripped = _MARKDOWN_LINK.sub(r"\1", _TAG.sub(" ", text))
+    stripped = " ".join(stripped.split())
+    return stripped or text
 
 
 @dataclass(frozen=True)

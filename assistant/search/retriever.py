@@ -20,7 +20,8 @@ from assistant.ingest import Glossary
 from assistant.records import Hit
 from assistant.search.filters import EntryTable, Filters
 from assistant.search.fusion import reciprocal_rank_fusion
-from assistant.search.query import clean_question
+from assistant.search.locators import LocatorTable
+from assistant.search.query import clean_question, without_markup
 from assistant.search.stores import FaissStore, VectorStore, index_entries
 from assistant.settings import RetrievalSettings
 from assistant.vocabulary import MODES
@@ -33,8 +34,10 @@ class PreparedQuestion:
     """A question as every stage reads it: cleaned, expanded through the glossary, embedded."""
 
     text: str  # cleaned, as asked
+    searchable: str  # the question without HTML tags or Markdown link syntax: what is analysed and searched
     expanded: str  # with the codes, names and document words the glossary adds
     vector: np.ndarray  # the expanded question's embedding (unit length)
+    plain_vector: np.ndarray  # the question's own embedding, without the expansions (the same when there are none)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Retriever:
         self.entries = index_entries(self.index)  # what the vector store keeps per chunk, in row order
         self._row_of_key = {entry.key: row for row, entry in enumerate(self.entries)}
         self._table = EntryTable(self.entries)
+        self.locators = LocatorTable(self.index.units.values())
         if self.store is None:
             self.store = FaissStore.from_index(self.index, self.entries)
 
@@ -73,8 +77,11 @@ class Retriever:
     def prepare(self, question: object) -> PreparedQuestion:
         """Clean the question (one sentence if it cannot be asked), expand it, embed it."""
         text = clean_question(question)
-        expanded = self.glossary.expand_query(text)
-        return PreparedQuestion(text, expanded, self.embed_query(expanded))
+        searchable = without_markup(text)
+        expanded = self.glossary.expand_query(searchable)
+        vector = self.embed_query(expanded)
+        plain = vector if expanded == searchable else self.embed_query(searchable)
+        return PreparedQuestion(text, searchable, expanded, vector, plain)
 
     def resolve(self, filters: Filters | None) -> Filters | None:
         """The filters as the vector store evaluates them (countries resolved), or None for no filter."""
@@ -106,6 +113,7 @@ class Retriever:
 
     def search(self, question: str | PreparedQuestion, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
+        """The k best units; units the question names by locator ("action 12") come first, marked `named`."""
         prepared = question if isinstance(question, PreparedQuestion) else self.prepare(question)
         k = k if k is not None else self.settings.k
         mode = mode or self.settings.mode
@@ -126,15 +134,29 @@ class Retriever:
         else:
             scores = reciprocal_rank_fusion([self.dense_ranking(prepared.vector, resolved, n),
                                              self.bm25_ranking(prepared.expanded, allowed, n)], self.settings.rrf_k)
-        return self._units_from_rows(scores, prepared.vector, k)
+        named = self._named_units(prepared.searchable, allowed)
+        return self._units_from_rows(scores, prepared.vector, k, named)
 
-    def _units_from_rows(self, scores: dict[int, float], query_vector: np.ndarray, k: int) -> list[Hit]:
-        """Best part per unit, ranked by score; similarity is the unit's best cosine."""
+    def _named_units(self, question: str, allowed: np.ndarray | None) -> list[str]:
+        """Units the question names that pass the filters."""
+        named = self.locators.named(question)
+        if allowed is None or not named:
+            return named
+        permitted = set(allowed.tolist())
+        return [u for u in named if permitted.intersection(self._rows_of_unit[u])]
+
+    def _units_from_rows(self, scores: dict[int, float], query_vector: np.ndarray, k: int,
+                         named: list[str] = ()) -> list[Hit]:  # type: ignore[assignment]
+        """Named units first, then the best part per unit by score; similarity is the unit's best cosine."""
         best: dict[str, int] = {}
+        for unit_id in named:  # its best-scoring part, or its first part when no retriever found it
+            rows = self._rows_of_unit[unit_id]
+            best[unit_id] = max(rows, key=lambda r: (scores.get(r, 0.0), -r))
         for row in sorted(scores, key=lambda r: (-scores[r], r)):
             best.setdefault(self._unit_of_row[row], row)
         hits = []
         for rank, (unit_id, row) in enumerate(list(best.items())[:k], start=1):
             similarity = float(np.max(self.index.vectors[self._rows_of_unit[unit_id]] @ query_vector))
-            hits.append(Hit(rank, scores[row], self.index.chunks[row], self.index.units[unit_id], similarity))
+            hits.append(Hit(rank, scores.get(row, 0.0), self.index.chunks[row], self.index.units[unit_id], similarity,
+                            named=unit_id in named))
         return hits

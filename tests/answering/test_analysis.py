@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.analysis import (
-    LocatorReference,
     asked_answer_kind,
     asks_who_leads,
     has_answer_kind,
     is_status_question,
-    locator_references,
 )
+from assistant.search.locators import LocatorReference, locator_references
 
 
 @pytest.mark.parametrize("question, status", [
@@ -37,7 +36,7 @@ def test_lead_actor_questions_are_recognised(question, leads):
 
 def test_actions_and_annex_items_named_by_number_are_found_in_order():
     assert locator_references("Compare action 12 with Action no. 3 and annex item 5") == [
-        LocatorReference("action", 12), LocatorReference("action", 3), LocatorReference("annex_item", 5)]
+        LocatorReference("action", "12"), LocatorReference("action", "3"), LocatorReference("annex_item", "5")]
     assert locator_references("What did the 2023 letter say?") == []
 
 

@@ -88,3 +88,80 @@ def test_ask_batch_outputs_one_line_per_question_in_order(engine, tmp_path):
     result = CliRunner().invoke(cli, ["ask", "--batch", str(batch)])
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["question"] for r in rows] == [BULGARIA, "What is RECAMAS?"]
+
+
+@pytest.mark.parametrize("question, locator", [
+    ("Who leads action 12?", "Action 12"),
+    ("What is the status of action 12?", "Action 12"),
+    ("Who leads action 21?", "Action 21"),
+    ("what does annex item 9 say about relocation", "Annex item 9"),
+    ("action 4 way ahead", "Action 4"),
+])
+def test_a_question_naming_a_unit_cites_that_unit_first(engine, question, locator):
+    answer = engine.ask(question)
+    assert answer.citations and answer.citations[0].unit.locator == locator, answer.answer
+    assert answer.hits[0].unit.locator == locator and answer.hits[0].named
+
+
+def test_who_leads_a_named_action_is_answered_with_its_lead_actors_field(engine):
+    answer = engine.ask("who leads action 12")
+    lead = engine.index.units["emr-action-file-2024:action-12"].fields["lead_actors"]
+    assert answer.sentences[0].unit_id == "emr-action-file-2024:action-12"
+    assert lead.split(",")[0] in answer.sentences[0].text
+
+
+def test_the_question_is_read_and_shown_in_the_json(engine):
+    record = engine.ask("When did the EASTEAMS kick-off meeting take place?").to_dict()
+    assert record["analysis"]["intent"] == "when" and record["analysis"]["answer_type"] == "date"
+    assert record["analysis"]["looking_for"].startswith("a date")
+    assert "EASTEAMS" in record["analysis"]["targets"]["names"] + record["analysis"]["targets"]["terms"]
+
+
+def test_a_figure_the_documents_do_not_give_is_said_to_be_missing(engine):
+    answer = engine.ask("How much did the Frontex delegation's visit to Ankara in May 2024 cost?")
+    assert answer.abstained and answer.abstention == "not_given", answer.answer
+    assert answer.answer.startswith("The documents mention") and "do not give an amount" in answer.answer
+    assert answer.citations and answer.citations[0].unit.unit_id in {h.unit.unit_id for h in answer.hits}
+
+
+def test_a_premise_the_documents_contradict_is_not_taken_for_granted(engine):
+    answer = engine.ask("Why did Pakistan refuse to join the Global Alliance to Counter Migrant Smuggling?")
+    assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer
+    assert "Pakistan reacted very positively" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2018 Eurovision Song Contest?",
+    "How do I bake sourdough bread?",
+    "What is the boiling point of water at sea level?",
+])
+def test_questions_far_from_the_documents_get_the_fixed_sentence(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.answer == NO_ANSWER and not answer.citations
+
+
+def test_status_answers_lead_with_the_newest_document_and_call_older_ones_history(engine):
+    answer = engine.ask("What is the status of the Bulgaria pilot project on asylum and returns?")
+    headings = [line for line in answer.answer.split("\n") if not line.startswith("- ")]
+    assert headings[0] == "Council action file, 22 July 2024:"
+    assert all(h.startswith("Earlier, ") for h in headings[1:])
+
+
+def test_a_lead_in_brings_the_items_it_introduces(engine):
+    for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"):
+        answer = engine.ask(item.question)
+        lines = answer.answer.split("\n")
+        for number, sentence in enumerate(answer.sentences):
+            if sentence.quote.endswith(":"):
+                unit = engine.index.units[sentence.unit_id]
+                items = [line for line in unit.text.split("\n") if line.startswith("- ")]
+                if items and unit.text.index(sentence.quote) < unit.text.index(items[-1]):
+                    assert number + 1 < len(answer.sentences), (item.id, lines)
+
+
+def test_no_answer_is_only_a_signature_a_salutation_or_a_heading(engine):
+    for question in ("Who signed the Commission President's letter?", "How does the letter open?",
+                     "What does the letter say about the way forward?"):
+        answer = engine.ask(question)
+        quotes = [s.quote for s in answer.sentences]
+        assert not any(q in ("Ursula von der Leyen", "Yours sincerely,", "Dear colleagues,") for q in quotes), quotes

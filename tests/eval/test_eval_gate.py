@@ -68,6 +68,14 @@ def test_answers_hold_their_floors(report):
     assert summary["citation_precision"] >= floors["citation_precision"]
     assert summary["false_abstention_rate"] <= floors["max_false_abstention_rate"]
     assert summary["abstention_on_unanswerable"] >= floors["abstention_on_unanswerable"]
+    assert summary["named_unit_cited_first"] >= floors["named_unit_cited_first"]
+
+
+def test_answers_are_reported_on_a_split_nothing_was_fitted_on(report):
+    _, data, _ = report
+    splits = data["answers"]["splits"]
+    assert data["answers"]["summary"] == splits["test"]
+    assert splits["test"]["answerable"] >= 60 and splits["test"]["unanswerable"] >= 15
 
 
 def test_the_report_is_written_as_markdown_json_and_a_chart(report):

@@ -1,0 +1,167 @@
+"""Composing an answer from ranked candidates: which sentences, in which order, with which citations.
+
+The best-ranked sentence leads, and sentences close to it join (the ranker's keep ratio and
+keep floor, at most MAX_PER_UNIT per unit, staying on the question's countries). Structure
+is added where a reader expects it: a lead-in ending with a colon brings its list items; a
+list question's item brings its lead-in and siblings; a who-leads question about a named
+action brings its Lead actor(s) line; a status question leads with the Status line of its
+action and the document's date. Documents follow the direct answer: the best sentence's
+document first, then the others newest first as history ("Earlier, ..."); a question about
+change over time reads them in date order instead.
+"""
+
+from __future__ import annotations
+
+from assistant.answering import weights as w
+from assistant.answering.analysis import asks_who_leads
+from assistant.answering.candidates import Candidate, SentenceTable
+from assistant.answering.ranker import Ranker
+from assistant.ingest import human_date, short_label
+from assistant.records import Answer, AnswerSentence, Citation, Document
+
+_LEADING_FIELDS = {"status": 0, "lead_actors": 1}
+
+
+def _candidate(table: SentenceTable, row: int, like: Candidate) -> Candidate:
+    return Candidate(row, table.index.sentences[row], like.hit, table.facts(row), like.features, like.score)
+
+
+def _select(ranked: list[Candidate], countries: set[str], table: SentenceTable, max_sentences: int,
+            ranker: Ranker) -> list[Candidate]:
+    best = ranked[0]
+    floor = max(ranker.keep_floor, ranker.keep_ratio * best.score)
+    chosen = [best]
+    per_unit = {best.hit.unit.unit_id: 1}
+    for candidate in ranked[1:]:
+        if len(chosen) >= max_sentences or candidate.score < floor:
+            break
+        unit_id = candidate.hit.unit.unit_id
+        if per_unit.get(unit_id, 0) >= w.MAX_PER_UNIT:
+            continue
+        if candidate.sentence.field in ("lead_actors", "status") and unit_id != best.hit.unit.unit_id:
+            continue  # another action's Lead actor(s) or Status line answers about that action, not this question
+        if unit_id != best.hit.unit.unit_id and countries and not countries & table.countries(candidate.row):
+            continue  # another passage must stay on the question's countries
+        per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
+        chosen.append(candidate)
+    return chosen
+
+
+def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
+    """Lead-ins bring their items; for list questions an item brings its lead-in and siblings."""
+    result: list[Candidate] = []
+    added: set[int] = set()
+
+    def add(candidate: Candidate) -> None:
+        if candidate.row not in added:
+            added.add(candidate.row)
+            result.append(candidate)
+
+    for candidate in chosen:
+        unit_rows = table.rows_of_unit[candidate.hit.unit.unit_id]
+        lead_in = candidate if candidate.facts.is_lead_in else None
+        if lead_in is None and intent == "list" and candidate.facts.is_list_item:
+            for row in reversed(unit_rows[:unit_rows.index(candidate.row)]):
+                facts = table.facts(row)
+                if facts.is_lead_in:
+                    lead_in = _candidate(table, row, candidate)
+                    break
+                if not facts.is_list_item:
+                    break
+        if lead_in is not None:
+            add(lead_in)
+        add(candidate)
+        if lead_in is None:
+            continue
+        items = 0
+        for row in unit_rows[unit_rows.index(lead_in.row) + 1:]:
+            if (not table.facts(row).is_list_item or table.index.sentences[row].field != lead_in.sentence.field
+                    or items >= w.LIST_ITEMS):
+                break
+            items += 1
+            add(_candidate(table, row, lead_in))
+    return result
+
+
+def _field_lines(chosen: list[Candidate], table: SentenceTable, field: str, limit: int) -> list[Candidate]:
+    """The `field` line (status, lead_actors) of the actions the answer draws on, best unit first."""
+    lines, seen = [], set()
+    for candidate in chosen:
+        unit = candidate.hit.unit
+        if unit.kind != "action" or unit.unit_id in seen:
+            continue
+        seen.add(unit.unit_id)
+        for row in table.rows_of_unit[unit.unit_id]:
+            if table.index.sentences[row].field == field:
+                lines.append(_candidate(table, row, candidate))
+        if len(seen) == limit:
+            break
+    return lines
+
+
+def compose(reading, table: SentenceTable, max_sentences: int, documents: list[Document], ranker: Ranker) -> Answer:
+    analysis, ranked = reading.analysis, reading.ranked
+    chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
+    chosen = _with_structure(chosen, analysis.intent, table)
+    if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":
+        chosen = _field_lines(chosen, table, "status", w.STATUS_LINES) + chosen
+    if analysis.intent == "who_leads" and asks_who_leads(analysis.question) and chosen[0].hit.unit.kind == "action":
+        chosen = _field_lines(chosen[:1], table, "lead_actors", 1) + chosen
+    unique: list[Candidate] = []
+    for candidate in chosen:
+        if all(candidate.row != c.row for c in unique):
+            unique.append(candidate)
+    by_id = {d.id: d for d in documents}
+    return _write(reading, unique, analysis.intent == "comparison", by_id)
+
+
+def _write(reading, chosen: list[Candidate], chronological: bool, documents: dict[str, Document]) -> Answer:
+    lead_doc = chosen[0].hit.unit.doc_id
+    doc_dates = {c.hit.unit.doc_id: c.hit.unit.doc_date for c in chosen}
+    if chronological:
+        doc_order = sorted(doc_dates, key=lambda d: (doc_dates[d], d))
+    else:
+        doc_order = [lead_doc] + sorted((d for d in doc_dates if d != lead_doc), key=lambda d: doc_dates[d], reverse=True)
+    unit_order: dict[str, int] = {}
+    for candidate in chosen:
+        unit_order.setdefault(candidate.hit.unit.unit_id, len(unit_order))
+    chosen = sorted(chosen, key=lambda c: (doc_order.index(c.hit.unit.doc_id), unit_order[c.hit.unit.unit_id],
+                                           _LEADING_FIELDS.get(c.sentence.field, 2), c.sentence.position))
+    citations: dict[str, Citation] = {}
+    sentences: list[AnswerSentence] = []
+    lines: list[str] = []
+    current_doc = ""
+    lead_date = doc_dates[doc_order[0]]
+    for candidate in chosen:
+        unit = candidate.hit.unit
+        if unit.unit_id not in citations:
+            citations[unit.unit_id] = Citation(len(citations) + 1, unit, unit.text)
+        citation = citations[unit.unit_id]
+        citation.sentences.append(candidate.sentence.text)
+        if unit.doc_id != current_doc:
+            current_doc = unit.doc_id
+            label = short_label(documents[unit.doc_id]) if unit.doc_id in documents else unit.doc_title
+            earlier = not chronological and unit.doc_id != doc_order[0] and unit.doc_date < lead_date
+            lines.append(f"Earlier, {label}:" if earlier else f"{label}:")
+        text = _display(candidate)
+        sentences.append(AnswerSentence(text, candidate.sentence.text, citation.n, unit.unit_id))
+        lines.append(f"- {text} [{citation.n}]")
+    answer = Answer(reading.prepared.text, "\n".join(lines), False, list(citations.values()), reading.hits, [],
+                    sentences=sentences)
+    redacted = list(dict.fromkeys(c.hit.unit.locator for c in chosen if c.hit.unit.redacted))
+    if redacted:
+        answer.notes.append(f"Parts of {', '.join(redacted)} are redacted in the source ([REDACTED]); "
+                            "the answer cannot include what they said.")
+    named = [h.unit.locator for h in reading.hits if h.named]
+    if named:
+        answer.notes.append(f"The question names {', '.join(named)}, so it is read first.")
+    return answer
+
+
+def _display(candidate: Candidate) -> str:
+    unit, text = candidate.hit.unit, candidate.sentence.text
+    if candidate.sentence.field == "status":
+        return f"{unit.locator} — {text}, as of {human_date(unit.doc_date)}"
+    if candidate.sentence.field == "title":
+        return text
+    return f"{unit.locator}: {text}"

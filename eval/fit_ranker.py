@@ -1,0 +1,280 @@
+"""Fit the answer's sentence ranker on the gold set's fit split, tune and calibrate it, and report.
+
+    python -m eval.fit_ranker            # writes assistant/answering/ranker.json and eval/results/ranker.md
+
+Labelled sentences: for each answerable question of the FIT split, the sentences of its
+retrieved units (the same passages an answer reads) are candidates; a candidate is positive
+when it holds most of a gold evidence quote, or is itself mostly inside one. A logistic
+regression (scikit-learn) is fitted on the standardised features. Cross-validated figures
+are by question (GroupKFold: a question's sentences never sit in two folds), against a
+cosine-only ranking. The selection thresholds (keep ratio, keep floor) are then tuned on the
+fit split, and the abstention threshold is calibrated on the CALIBRATE split; the TEST split
+is not read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.candidates import FEATURES, Candidate
+from assistant.answering.ranker import MODEL_FILE, Ranker
+from assistant.index.bm25 import tokenize
+from assistant.search import Query
+from assistant.settings import PROJECT_ROOT, load_settings
+from eval.gold import GoldItem, load_gold
+from eval.machine import machine_info, machine_line
+
+GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+REPORT = PROJECT_ROOT / "eval" / "results" / "ranker.md"
+C = 0.03  # inverse regularisation strength: the best cross-validated P@1 and MRR on the fit split (ranker.md)
+
+
+def _terms(text: str) -> set[str]:
+    return set(tokenize([text])[0])
+
+
+def is_evidence(sentence: str, item: GoldItem) -> bool:
+    """The sentence holds at least 60% of an evidence quote's terms, or is at least 80% inside one."""
+    s_terms = _terms(sentence)
+    if not s_terms:
+        return False
+    for evidence in item.evidence:
+        q_terms = _terms(evidence.quote)
+        if not q_terms:
+            continue
+        shared = len(q_terms & s_terms)
+        if shared / len(q_terms) >= 0.6 or (len(s_terms) >= 3 and shared / len(s_terms) >= 0.8):
+            return True
+    return False
+
+
+@dataclass
+class Labelled:
+    item: GoldItem
+    candidates: list[Candidate]
+    labels: np.ndarray
+    matrix: np.ndarray
+
+
+def labelled_readings(engine, items: list[GoldItem]) -> list[Labelled]:
+    rows = []
+    for item in items:
+        reading = engine.answerer.read(Query(item.question))
+        if not reading.candidates:
+            continue
+        labels = np.array([is_evidence(c.sentence.text, item) for c in reading.candidates], dtype=np.int8)
+        rows.append(Labelled(item, reading.candidates, labels, np.stack([c.features for c in reading.candidates])))
+    return rows
+
+
+def fit(data: list[Labelled], c: float = C) -> Ranker:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.concatenate([d.matrix for d in data])
+    y = np.concatenate([d.labels for d in data])
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    # Balanced classes (2% of candidates are evidence): the probabilities are then high for every likely sentence,
+    # which measured better on the fit split than unweighted ones (more evidence in the answer, ranking the same).
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    model.fit((x - scaler.mean_) / scale, y)
+    return Ranker(FEATURES, scaler.mean_, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def ranking_figures(data: list[Labelled], scores: list[np.ndarray]) -> dict[str, float]:
+    """P@1, MRR and recall@3 of the evidence sentences, over questions that have one among the candidates."""
+    p1, rr, r3, n = 0.0, 0.0, 0.0, 0
+    for d, s in zip(data, scores):
+        if not d.labels.any():
+            continue
+        n += 1
+        order = np.argsort(-s, kind="stable")
+        ranks = [i for i, row in enumerate(order, start=1) if d.labels[row]]
+        p1 += ranks[0] == 1
+        rr += 1.0 / ranks[0]
+        r3 += ranks[0] <= 3
+    return {"questions": n, "p@1": p1 / n, "mrr": rr / n, "recall@3": r3 / n}
+
+
+def cross_validated(data: list[Labelled], c: float, folds: int = 5) -> dict[str, float]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(data))
+    scores: list[np.ndarray] = [np.zeros(0)] * len(data)
+    for train, test in GroupKFold(n_splits=folds).split(groups, groups=groups):
+        model = fit([data[i] for i in train], c)
+        for i in test:
+            scores[i] = model.probabilities(data[i].matrix)
+    return ranking_figures(data, scores)
+
+
+def cosine_only(data: list[Labelled]) -> dict[str, float]:
+    column = FEATURES.index("cos")
+    return ranking_figures(data, [d.matrix[:, column] for d in data])
+
+
+def question_rows(engine, items: list[GoldItem], ranker_for) -> tuple[np.ndarray, np.ndarray]:
+    """Answerability features per question, each scored by `ranker_for(item)` (a ranker it was not fitted on)."""
+    from assistant.answering.candidates import answerability_features
+
+    rows, answerable = [], []
+    for item in items:
+        reading = engine.answerer.read(Query(item.question))
+        engine.answerer.score(reading, ranker_for(item))
+        rows.append(answerability_features(engine.answerer.table, reading.prepared, reading.ranked, reading.candidates))
+        answerable.append(int(item.answerable))
+    return np.stack(rows), np.asarray(answerable)
+
+
+def fit_answerability(engine, data: list[Labelled], fit_items: list[GoldItem], c: float) -> dict:
+    """Logistic regression of 'answerable' on question-level features, fit split, out-of-fold sentence scores."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import StandardScaler
+
+    from assistant.answering.candidates import ANSWERABILITY_FEATURES
+
+    fold_of: dict[str, Ranker] = {}
+    groups = np.arange(len(data))
+    for train, test in GroupKFold(n_splits=5).split(groups, groups=groups):
+        model = fit([data[i] for i in train], c)
+        for i in test:
+            fold_of[data[i].item.id] = model
+    full = fit(data, c)
+    x, y = question_rows(engine, fit_items, lambda item: fold_of.get(item.id, full))
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit((x - scaler.mean_) / scale, y)
+    return {"features": list(ANSWERABILITY_FEATURES), "mean": scaler.mean_.round(8).tolist(),
+            "scale": scale.round(8).tolist(), "weights": model.coef_[0].round(8).tolist(),
+            "intercept": round(float(model.intercept_[0]), 8), "fitted_on": "fit split, out-of-fold sentence scores"}
+
+
+def tune_selection(engine, ranker: Ranker, items: list[GoldItem]) -> tuple[float, float, list[dict]]:
+    """Keep ratio and floor with the most evidence in the answer, then the fewest sentences (fit split)."""
+    from eval.evaluation import answer_contains_evidence
+
+    table = []
+    for ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        for floor in (0.1, 0.3, 0.5, 0.7):
+            engine.answerer.ranker = replace(ranker, keep_ratio=ratio, keep_floor=floor, answer_threshold=0.0)
+            found, lines = 0, 0
+            for item in items:
+                answer = engine.answerer.ask(Query(item.question))
+                found += (not answer.abstained) and answer_contains_evidence(answer.answer, item)
+                lines += len(answer.sentences)
+            table.append({"keep_ratio": ratio, "keep_floor": floor, "evidence": found / len(items),
+                          "sentences": lines / len(items)})
+    best = max(table, key=lambda r: (round(r["evidence"], 3), -r["sentences"]))
+    return best["keep_ratio"], best["keep_floor"], table
+
+
+def calibrate(engine, ranker: Ranker, items: list[GoldItem], max_false: float = 0.05) -> tuple[float, list[dict]]:
+    """The threshold on P(answerable) with the most abstention on unanswerable questions, false abstention <= max_false."""
+    from assistant.answering.candidates import answerability_features
+
+    engine.answerer.ranker = replace(ranker, answer_threshold=0.0)
+    rows = []
+    for item in items:
+        answer = engine.answerer.ask(Query(item.question))
+        reading = engine.answerer.read(Query(item.question))
+        engine.answerer.score(reading)
+        p = ranker.answerable(answerability_features(engine.answerer.table, reading.prepared, reading.ranked,
+                                                     reading.candidates)) if reading.ranked else 0.0
+        rows.append((item.answerable, answer.abstained, p))
+    table = []
+    for threshold in np.round(np.arange(0.0, 0.91, 0.01), 2):
+        answerable = [r for r in rows if r[0]]
+        unanswerable = [r for r in rows if not r[0]]
+        false = sum(1 for r in answerable if r[1] or r[2] < threshold) / max(len(answerable), 1)
+        caught = sum(1 for r in unanswerable if r[1] or r[2] < threshold) / max(len(unanswerable), 1)
+        table.append({"threshold": float(threshold), "false_abstention": false, "abstention_on_unanswerable": caught})
+    allowed = [r for r in table if r["false_abstention"] <= max_false]
+    chosen = max(allowed, key=lambda r: (r["abstention_on_unanswerable"], -r["false_abstention"], r["threshold"]))["threshold"] if allowed else 0.0
+    return float(chosen), table
+
+
+def render(report: dict) -> str:
+    lines = [f"Machine: {report['machine']}", f"Command: `{report['command']}`",
+             f"Gold: {report['gold']}; fit split: {report['fit_questions']} answerable questions, "
+             f"{report['candidates']} candidate sentences ({report['positives']} evidence); "
+             f"calibrate split: {report['calibrate_questions']} questions.", "",
+             "Sentence ranking on the fit split, 5-fold cross-validated by question "
+             "(questions with an evidence sentence among the candidates)", "",
+             "| ranker | P@1 | MRR | recall@3 |", "|---|---|---|---|"]
+    for name, figures in report["cv"].items():
+        lines.append(f"| {name} | {figures['p@1']:.3f} | {figures['mrr']:.3f} | {figures['recall@3']:.3f} |")
+    lines += ["", f"Chosen: logistic regression, C = {C}. Weights (standardised features, largest first):", "",
+              "| feature | weight |", "|---|---|"]
+    weights = sorted(zip(report["features"], report["weights"]), key=lambda p: -abs(p[1]))
+    lines += [f"| {name} | {value:+.3f} |" for name, value in weights[:20]]
+    lines += ["", f"Selection tuned on the fit split: keep ratio {report['keep_ratio']}, keep floor "
+              f"{report['keep_floor']} (best evidence in answer, then fewest sentences).", "",
+              "| keep ratio | keep floor | evidence in answer | sentences per answer |", "|---|---|---|---|"]
+    lines += [f"| {r['keep_ratio']} | {r['keep_floor']} | {r['evidence']:.3f} | {r['sentences']:.2f} |"
+              for r in report["selection"] if r["keep_floor"] in (0.1, 0.5)]
+    model = report["answerability"]
+    lines += ["", "Answerability: a logistic regression of 'the documents answer' on question-level features, fitted on "
+              "the fit split (its sentence scores out of fold). Weights (standardised):", "",
+              "| feature | weight |", "|---|---|"]
+    lines += [f"| {n} | {v:+.3f} |" for n, v in zip(model["features"], model["weights"])]
+    lines += ["", f"Abstention threshold on P(answerable), calibrated on the calibrate split "
+              f"(most abstention on unanswerable questions with false abstention <= 0.05, then the least false abstention, then the highest threshold): {report['answer_threshold']}", "",
+              "| threshold | false abstention | abstention on unanswerable |", "|---|---|---|"]
+    lines += [f"| {r['threshold']:.2f} | {r['false_abstention']:.3f} | {r['abstention_on_unanswerable']:.3f} |"
+              for r in report["calibration"] if round(r["threshold"] * 100) % 5 == 0 or r["threshold"] == report["answer_threshold"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--model", type=Path, default=MODEL_FILE)
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    from assistant.engine import load_engine
+    from assistant.index import build_index, index_status
+
+    started = time.perf_counter()
+    settings = load_settings()
+    if not index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend).fresh:
+        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    engine = load_engine(settings)
+    gold = load_gold(args.gold)
+    fit_items = [g for g in gold if g.split == "fit" and g.answerable and g.evidence]
+    data = labelled_readings(engine, fit_items)
+    cv = {"cosine only": cosine_only(data)}
+    for c in (0.01, C, 0.1, 1.0):
+        cv[f"logistic regression, C = {c}"] = cross_validated(data, c)
+    ranker = fit(data)
+    all_fit = [g for g in gold if g.split == "fit"]
+    ranker = replace(ranker, answerability=fit_answerability(engine, data, all_fit, C))
+    ratio, floor, selection = tune_selection(engine, ranker, fit_items)
+    ranker = replace(ranker, keep_ratio=ratio, keep_floor=floor)
+    calibrate_items = [g for g in gold if g.split == "calibrate"]
+    threshold, calibration = calibrate(engine, ranker, calibrate_items)
+    ranker = replace(ranker, answer_threshold=threshold)
+    about = {"fitted_by": "python -m eval.fit_ranker", "gold": args.gold.name, "fit_split_questions": len(data),
+             "selection_tuned_on": "fit", "threshold_calibrated_on": "calibrate", "report": "eval/results/ranker.md"}
+    args.model.write_text(json.dumps(ranker.to_dict(about), indent=1) + "\n", encoding="utf-8")
+    report = {"machine": machine_line(machine_info()), "command": "python -m eval.fit_ranker", "gold": args.gold.name,
+              "fit_questions": len(data), "candidates": int(sum(len(d.labels) for d in data)),
+              "positives": int(sum(int(d.labels.sum()) for d in data)), "calibrate_questions": len(calibrate_items),
+              "cv": cv, "features": list(FEATURES), "weights": ranker.weights.tolist(), "keep_ratio": ratio,
+              "keep_floor": floor, "selection": selection, "answer_threshold": threshold, "calibration": calibration,
+              "answerability": ranker.answerability}
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(render(report), encoding="utf-8")
+    print(render(report))
+    print(f"Wrote {args.model} and {args.report} in {time.perf_counter() - started:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()
