@@ -32,7 +32,8 @@ from assistant.answering.ranker import Ranker, load_ranker
 from assistant.chunking import model_tokenizer
 from assistant.models import model_path
 from assistant.records import Answer, Citation, Hit
-from assistant.search import PreparedQuestion, Query, Retriever
+from assistant.answering.language import foreign_language, not_supported_sentence
+from assistant.search import PreparedQuestion, Query, Retriever, clean_question
 from assistant.settings import AnswerSettings
 
 
@@ -104,6 +105,9 @@ class Answerer:
         return all(self.table.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
 
     def ask(self, query: Query) -> Answer:
+        language = foreign_language(clean_question(query.question))
+        if language:
+            return self._not_supported(clean_question(query.question), language)
         reading = self.read(query)
         question, analysis, hits = reading.prepared.searchable, reading.analysis, reading.hits
         for rule in (self.rules.absent_locator(question), self._unknown(question, analysis),
@@ -140,6 +144,13 @@ class Answerer:
                                  lead=f"The documents mention {target} [1] but do not give {analysis.attribute}.")
         answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents, self.model)
         answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+        return answer
+
+    @staticmethod
+    def _not_supported(question: str, language: str) -> Answer:
+        answer = Answer(question, not_supported_sentence(language), True, [], [], [])
+        answer.abstention = "language_not_supported"
+        answer.analysis = {"language": language}
         return answer
 
     def _unknown(self, question: str, analysis: QuestionAnalysis) -> str:
