@@ -20,6 +20,7 @@ from pathlib import Path
 from assistant.chunking import units_for_document
 from assistant.errors import AssistantError
 from assistant.ingest import (
+    FORMATS_SENTENCE,
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
     UPLOADS_DIR,
@@ -40,7 +41,7 @@ def safe_suffix(filename: str) -> str:
     """The file's type from its name; the rest of the name is never used as a path."""
     suffix = Path(filename.replace("\\", "/")).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise AssistantError(f"{Path(filename).name or 'The file'} is not a PDF, .txt or .md file.")
+        raise AssistantError(f"{Path(filename).name or 'The file'} is not a {FORMATS_SENTENCE} file.")
     return suffix
 
 
