@@ -161,6 +161,12 @@ def _drop_front_matter(lines: list[SourceLine], dropped: list[tuple[str, str, in
                 drop.add(i)
         drop.add(h1)
         title_lines.append(markdown_to_text(_ATX.match(lines[h1].text.strip()).group(2)))
+        following = h1 + 1  # a subtitle heading that the file's own title carries belongs to the title
+        while (following < len(lines) and hint_title and _ATX.match(lines[following].text.strip())
+               and _squash(" ".join(title_lines + [cleans[following]])) in _squash(hint_title)):
+            drop.add(following)
+            title_lines.append(markdown_to_text(_ATX.match(lines[following].text.strip()).group(2)))
+            following += 1
     else:
         first = next((i for i in range(min(len(lines), 12)) if i not in drop and not _metadata_line(cleans[i], lines[i])),
                      None)
@@ -258,9 +264,9 @@ def _heading(raw: str, clean: str) -> tuple[int, str, str, str] | None:
     if numbered and numbered.group(2)[:1].isupper() and words <= 14 and not clean.endswith(":"):
         rest = numbered.group(2)
         if bold or "." in numbered.group(1) or rest.isupper() or words <= 8:
-            return numbered.group(1).count(".") + 2, numbered.group(1), "", rest
+            return numbered.group(1).count(".") + 3, numbered.group(1), "", rest  # "1." beside bold headings (3)
     if bold and not clean.endswith(":"):
-        return 2, "", "", clean
+        return 3, "", "", clean
     return None
 
 
@@ -355,3 +361,35 @@ def _join(left: str, right: str) -> str:
 
 def heading_counts(blocks: list[Block]) -> Counter[int]:
     return Counter(block.level for block in blocks if block.kind == HEADING)
+
+
+def prepare_letter_lines(lines: list[SourceLine]) -> tuple[list[SourceLine], list[tuple[str, str, int]]]:
+    """A letter's lines with furniture dropped (letterhead footers, page numbers) and hard wraps rejoined.
+
+    Letters keep their own parser (assistant/chunking/letter.py); a letter whose lines are not
+    wrapped and hold no furniture comes back unchanged.
+    """
+    dropped: list[tuple[str, str, int]] = []
+    kept = _drop_furniture([line for line in lines if line.text.strip()], dropped)
+    keep_numbers = {line.line_no for line in kept}
+    width = _wrap_width(kept)
+    result: list[SourceLine] = []
+    previous_kept = False
+    last_length = 0
+    for line in lines:
+        if line.text.strip() and line.line_no not in keep_numbers:
+            continue  # furniture: as if it were not there
+        if not line.text.strip():
+            result.append(line)
+            previous_kept = False
+            continue
+        starts = bool(_ITEM.match(line.text) or _ATX.match(line.text.strip()) or "\t" in line.text
+                      or _BOLD_LINE.match(line.text.strip()))
+        if width and previous_kept and not starts and last_length >= 0.8 * width and "\t" not in result[-1].text:
+            joined = _join(result[-1].text.rstrip(), line.text.strip())
+            result[-1] = SourceLine(joined, result[-1].page, result[-1].line_no)
+        else:
+            result.append(line)
+        previous_kept = True
+        last_length = len(line.text.rstrip())
+    return result, dropped

@@ -536,6 +536,7 @@ def _prose(fragments: list[_Fragment], page: _Page) -> list[str]:
     right = max((_right_edge(line) for line in lines), default=0.0)
     left = min((line.x for line in lines), default=0.0)
     paragraphs: list[list[tuple[str, bool]] | str] = []
+    sizes: list[float] = []
     previous: _Line | None = None
     for line in lines:
         runs = _runs(line, page.body_size)
@@ -545,12 +546,14 @@ def _prose(fragments: list[_Fragment], page: _Page) -> list[str]:
         cells = _cells(line, page.body_size)
         if cells is not None:
             paragraphs.append("\t".join(html.escape(cell, quote=False) for cell in cells))
+            sizes.append(_line_size(line))
             previous = None
             continue
         starts_block = bool(_BULLET.match(text) or _SUPERSCRIPT_START.match(text))
         if (previous is None or starts_block or _new_paragraph(previous.y - line.y, leading, page.body_size)
                 or _type_changes(previous, line, page.body_size) or _stops_short(previous, left, right)):
             paragraphs.append(runs)
+            sizes.append(_line_size(line))
         else:
             last = paragraphs[-1]
             assert not isinstance(last, str)
@@ -559,11 +562,19 @@ def _prose(fragments: list[_Fragment], page: _Page) -> list[str]:
             last.extend(runs)
         previous = line
     result: list[str] = []
-    for paragraph in paragraphs:
+    for paragraph, size in zip(paragraphs, sizes):
         if result:
             result.append("")
-        result.append(paragraph if isinstance(paragraph, str) else _markdown(paragraph))
+        result.append(paragraph if isinstance(paragraph, str) else _heading_or_markdown(paragraph, size, page.body_size))
     return result
+
+
+def _heading_or_markdown(runs: list[tuple[str, bool]], size: float, body_size: float) -> str:
+    """A wholly bold paragraph set larger than the body is a heading: '#' (much larger) or '##'."""
+    if size >= 1.15 * body_size and all(bold for text, bold in runs if text.strip()):
+        text = html.escape(_SPACES.sub(" ", "".join(t for t, _ in runs)).strip(), quote=False)
+        return ("# " if size >= 1.6 * body_size else "## ") + text
+    return _markdown(runs)
 
 
 def _line_size(line: _Line) -> float:
