@@ -178,7 +178,8 @@ def _drafts(section: Section, count: Callable[[str], int], budget: int) -> list[
         locator, number, title = _heading_locator(section.heading)
         path = " > ".join(section.path + [section.heading.text])
         heading_line = section.heading.text
-        key = "section-" + _slug(section.heading.marker or locator)
+        key = "section-" + _slug(section.heading.marker if section.heading.marker and not section.heading.name
+                                 else locator)
         body = [line for element in elements for line in element.lines()]
         pages = (section.heading.page_start, max([section.heading.page_end] + [e.pages[1] for e in elements]))
         if count("\n".join([heading_line, *body])) <= 2 * budget or len(elements) <= 1:

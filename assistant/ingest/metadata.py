@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -248,6 +249,16 @@ def _genre(derived: Derived, reading: Reading, hints: Hints, front: list[str], k
         derived.genre, derived.sources["genre"] = "statistics", "a text made of figures"
 
 
+LANGUAGE_CONFIDENCE = 0.5  # py3langid's normalised probability below which the text's language is not told
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    import py3langid.langid as langid
+
+    return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+
+
 def _language(derived: Derived, reading: Reading, hints: Hints) -> None:
     import pycountry
 
@@ -255,10 +266,8 @@ def _language(derived: Derived, reading: Reading, hints: Hints) -> None:
         derived.language, derived.sources["language"] = hints.language, "the file"
         return
     text = " ".join(block.text for block in reading.blocks)
-    if len(text.split()) < 20:
+    if len(text.split()) < 3:
         return
-    import py3langid
-
-    code, _ = py3langid.classify(text)
-    if pycountry.languages.get(alpha_2=code):
-        derived.language, derived.sources["language"] = code, "its text (py3langid)"
+    code, probability = _identifier().classify(text[:20000])
+    if probability >= LANGUAGE_CONFIDENCE and pycountry.languages.get(alpha_2=code):
+        derived.language, derived.sources["language"] = code, f"its text (py3langid, p = {probability:.2f})"

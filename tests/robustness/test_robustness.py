@@ -273,7 +273,8 @@ def test_a_name_with_path_separators_is_stored_under_a_generated_name_inside_upl
     added = sorted(set(after) - set(before))
     stored = Path(document.source_file)
     assert stored.parent == Path("uploads") and GENERATED_NAME.match(stored.name)
-    assert added == sorted(["work/corpus/uploads", f"work/corpus/uploads/{stored.name}", "work/corpus/uploads/documents.json"])
+    assert added == sorted(["work/corpus/uploads", f"work/corpus/uploads/{stored.name}", "work/corpus/uploads/documents.json",
+                            "work/corpus/uploads/.lock"])  # the lock that serialises additions and removals
     assert all(after[path] == digest for path, digest in before.items()), "nothing else was touched"
     assert not Path(f"/tmp/{stem}.txt").exists() and not list(Path("/").glob(f"*/{stem}*"))
     assert stem not in document.source_file and document.notes == f"Uploaded as {stem}.txt."
