@@ -123,7 +123,7 @@ def _add(section: Section, block: Block) -> None:
     if block.kind == ITEM:
         numbered = block.marker[:-1] if block.marker[:-1].isdigit() else ""
         attached = last is not None and (last.blocks[0].lead_in or last.blocks[-1].kind == ITEM) and not last.number
-        if numbered and not attached and len(block.text.split()) >= 20:
+        if numbered and not attached:
             section.elements.append(Element([block], number=numbered))  # "1. The Council supports ...": a paragraph
             return
         if attached:
@@ -136,6 +136,9 @@ def _add(section: Section, block: Block) -> None:
             last.blocks.append(block)
         else:
             section.elements.append(Element([block]))
+        return
+    if last is not None and len(last.blocks) == 1 and last.blocks[0].lead_in and block.kind == PARAGRAPH:
+        last.blocks.append(block)  # "Top migratory routes:" and the paragraph it announces
         return
     section.elements.append(Element([block]))
 
