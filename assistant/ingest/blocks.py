@@ -113,7 +113,9 @@ def read_blocks(lines: list[SourceLine], hint_title: str = "", letterhead_bodies
 # --- furniture --------------------------------------------------------------------------
 
 
-def _drop_furniture(lines: list[SourceLine], dropped: list[tuple[str, str, int]]) -> list[SourceLine]:
+def _drop_furniture(lines: list[SourceLine], dropped: list[tuple[str, str, int]],
+                    bare_numbers: bool = True) -> list[SourceLine]:
+    """Lines that are furniture dropped (and reported); `bare_numbers`: a line of digits alone is a page number."""
     pages_of: dict[str, set[int]] = {}
     for line in lines:
         if "\t" not in line.text and len(line.text.split()) <= 12:
@@ -128,6 +130,8 @@ def _drop_furniture(lines: list[SourceLine], dropped: list[tuple[str, str, int]]
             kept.append(line)
             continue
         category = F.web_or_page_furniture(clean)
+        if category == F.PAGE and not bare_numbers and clean.strip().isdigit():
+            category = ""
         if not category and F.furniture_key(clean) in running:
             category = F.PAGE
         if not category and F.is_press_contacts(clean):
@@ -370,7 +374,7 @@ def prepare_letter_lines(lines: list[SourceLine]) -> tuple[list[SourceLine], lis
     wrapped and hold no furniture comes back unchanged.
     """
     dropped: list[tuple[str, str, int]] = []
-    kept = _drop_furniture([line for line in lines if line.text.strip()], dropped)
+    kept = _drop_furniture([line for line in lines if line.text.strip()], dropped, bare_numbers=False)
     keep_numbers = {line.line_no for line in kept}
     width = _wrap_width(kept)
     result: list[SourceLine] = []
