@@ -236,3 +236,15 @@ def test_threads_and_processes_adding_and_removing_at_once_lose_nothing(corpus):
     on_disk = {f"uploads/{p.name}" for p in (corpus / "uploads").iterdir() if p.name.startswith("upload-")}
     assert stored == on_disk, "every stored file has its entry and every entry its file"
     assert not list((corpus / "uploads").glob(".*.tmp")), "no temporary file left behind"
+
+
+def test_paths_expand_from_files_folders_and_globs():
+    from assistant.uploads import expand_paths
+
+    files, skipped = expand_paths([str(FIXTURES / "*.html"), str(FIXTURES / "council-conclusions-on-migration-2015-07-20.txt")])
+    assert [p.name for p in files] == sorted(n for n in FILES if n.endswith(".html")) + \
+        ["council-conclusions-on-migration-2015-07-20.txt"]
+    files, skipped = expand_paths([str(FIXTURES)])
+    assert sorted(p.name for p in files) == FILES and sorted(Path(f).name for f, _ in skipped) == ["README.md", "SOURCES.json"]
+    with pytest.raises(AssistantError, match="Nothing matches"):
+        expand_paths([str(FIXTURES / "*.docx")])
