@@ -32,7 +32,7 @@ from assistant.ingest import Glossary, human_date, load_documents, load_glossary
 from assistant.records import Document, Unit  # noqa: E402
 from assistant.search import MAX_QUESTION_CHARS, Filters, Query  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
-from assistant.uploads import add_document, remove_document  # noqa: E402
+from assistant.uploads import ALLOWED_SUFFIXES, add_upload, remove_document  # noqa: E402
 from assistant.vocabulary import DOCUMENT_KINDS, MODES, UNIT_KINDS  # noqa: E402
 
 log = logging.getLogger("assistant.app")
@@ -527,26 +527,29 @@ def upload_form(settings: Settings) -> None:
     st.markdown("#### :material/upload_file: Add a document")
     round_ = st.session_state["upload_round"]
     with st.form("upload", border=True, enter_to_submit=False):
-        file = st.file_uploader("Document (PDF, .txt or .md, up to 20 MB)", type=["pdf", "txt", "md"],
-                                key=f"upload_file_{round_}")
+        file = st.file_uploader("Document (PDF, Word, HTML, Markdown or text, up to 20 MB)",
+                                type=[suffix.lstrip(".") for suffix in ALLOWED_SUFFIXES], key=f"upload_file_{round_}")
         left, right = st.columns(2)
-        title = left.text_input("Title", key=f"upload_title_{round_}", placeholder="From the file name if empty")
-        kind = right.selectbox("Kind", ["letter", "action_file"], key=f"upload_kind_{round_}",
-                               format_func=lambda k: DOCUMENT_KINDS[k])
+        title = left.text_input("Title", key=f"upload_title_{round_}", placeholder="From the document if empty")
+        kind = right.selectbox("Kind", ["", *DOCUMENT_KINDS], key=f"upload_kind_{round_}",
+                               format_func=lambda k: DOCUMENT_KINDS.get(k, "Told from its structure"))
         doc_date = left.date_input("Document date", value=None, key=f"upload_date_{round_}", format="YYYY-MM-DD",
-                                   help="Leave empty for today.")
+                                   help="Leave empty to read it from the document (undated if it gives none).")
         reference = right.text_input("Reference", key=f"upload_reference_{round_}", placeholder="e.g. WK 10190/2024 INIT")
         body = st.text_input("Issuing body", key=f"upload_body_{round_}", placeholder="e.g. Council of the European Union")
         submitted = st.form_submit_button("Add and index", type="primary", icon=":material/add:")
     if not submitted:
         return
     if file is None:
-        st.error("Choose a PDF, .txt or .md file to add.", icon=":material/error:")
+        st.error("Choose a PDF, Word, HTML, Markdown or text file to add.", icon=":material/error:")
         return
     try:
-        document = add_document(settings.corpus_dir, file.getvalue(), file.name, title=title.strip(), kind=kind,
-                                doc_date=doc_date.isoformat() if doc_date else "", reference=reference.strip() or "—",
-                                issuing_body=body.strip())
+        added = add_upload(settings.corpus_dir, file.getvalue(), file.name, title=title.strip() or None, kind=kind,
+                           doc_date=doc_date.isoformat() if doc_date else "", reference=reference.strip(),
+                           issuing_body=body.strip())
+        document = added.document
+        for warning in added.warnings:
+            st.warning(ui.escape_markdown(warning), icon=":material/warning:")
     except AssistantError as exc:
         st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
         return

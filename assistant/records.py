@@ -6,24 +6,41 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+_LATER_FIELDS = ("genre", "source_url", "derived", "text_hash")
+
+
 @dataclass(frozen=True)
 class Document:
     """One entry of corpus/documents.json: a source document and what a citation needs."""
 
     id: str
     title: str
-    issuing_body: str
-    reference: str
-    date: str  # ISO date, e.g. "2024-07-22"
-    kind: str  # "action_file" or "letter"
-    language: str
+    issuing_body: str  # "" when neither the user nor the document says
+    reference: str  # "—" when the document has none
+    date: str  # "2024-07-22", "2024-06" (a month only) or "" (undated); see assistant/ingest/dates.py
+    kind: str  # by structure: "action_file", "letter" or "general" (vocabulary.DOCUMENT_KINDS)
+    language: str  # ISO 639-1
     source_file: str
     notes: str = ""
     missing_actions: tuple[int, ...] = ()
+    genre: str = ""  # for labels: "press_release", "report", ... (vocabulary.GENRES); "" = from the kind
+    source_url: str = ""  # where the document was published, when the file says so
+    derived: tuple[str, ...] = ()  # the fields read from the document itself rather than given
+    text_hash: str = ""  # sha256 of the normalized text, for duplicate checks (assistant.ingest.text_fingerprint)
+
+    def __post_init__(self) -> None:  # JSON gives lists; the record keeps tuples
+        object.__setattr__(self, "missing_actions", tuple(self.missing_actions))
+        object.__setattr__(self, "derived", tuple(self.derived))
 
     def to_dict(self) -> dict[str, Any]:
+        """The documents.json entry; fields added later are left out while empty, so that an
+        unchanged entry keeps its content hash (and a served index stays fresh)."""
         data = asdict(self)
         data["missing_actions"] = list(self.missing_actions)
+        data["derived"] = list(self.derived)
+        for name in _LATER_FIELDS:
+            if not data[name]:
+                del data[name]
         return data
 
 

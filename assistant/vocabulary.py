@@ -13,12 +13,32 @@ UNIT_KINDS: dict[str, str] = {
     "letter_section": "Letter section",
     "action_plans_table": "Action plans table",
     "cover_note": "Cover note",
+    "section": "Section",  # general documents: a heading and the paragraphs it owns
+    "passage": "Paragraphs",  # general documents: paragraphs under no heading, a few at a time
+    "paragraph": "Numbered paragraph",  # general documents: a paragraph the document numbers ("1. The Council ...")
 }
 
-# What a document is; the chunker picks its parser by this.
+# What a document is by its structure; the chunker picks its parser by this.
 DOCUMENT_KINDS: dict[str, str] = {
-    "action_file": "Action file",
-    "letter": "Letter",
+    "action_file": "Action file",  # a table of actions (Action / Lead actor(s) / Status / ... or Measure / Responsible / ...)
+    "letter": "Letter",  # a salutation ("Dear ...") and a body, perhaps a closing and an annex table
+    "general": "Document",  # anything else: reports, conclusions, press releases, speeches, statistics
+}
+
+# What a document is for a reader (its genre), used in labels: "Commission press release, 21 November 2022".
+GENRES: dict[str, str] = {
+    "action_file": "action file",
+    "action_plan": "action plan",
+    "letter": "letter",
+    "press_release": "press release",
+    "news": "news article",
+    "report": "report",
+    "conclusions": "conclusions",
+    "speech": "speech",
+    "statement": "statement",
+    "statistics": "statistics",
+    "note": "note",
+    "document": "document",
 }
 
 # Retrieval modes and their names in the app (a reader knows "meaning" and "keywords").

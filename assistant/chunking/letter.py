@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from assistant.chunking.rows import SENTENCE_END, RowUnit, attach_footnote, base_unit, clean_prose, labelled, row_cells
 from assistant.chunking.sentences import split_sentences
 from assistant.errors import AssistantError
-from assistant.ingest import ROW_NUMBER, is_header_row, is_table_row, markdown_to_text
+from assistant.ingest import ROW_NUMBER, find_dates, is_header_row, is_table_row, markdown_to_text
+from assistant.ingest.blocks import prepare_letter_lines
+from assistant.ingest.furniture import is_office_line
+from assistant.ingest.issuers import is_body_line
 from assistant.records import Document, SourceLine, Unit
 from assistant.vocabulary import FIELD_LABELS, PROGRESS_LABEL
 
@@ -24,6 +27,7 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 def parse_letter(document: Document, lines: list[SourceLine]) -> list[Unit]:
+    lines, _ = prepare_letter_lines(lines)
     first_table = next((i for i, line in enumerate(lines) if is_header_row(line.text)), len(lines))
     body = [line for line in lines[:first_table] if line.text.strip()]
     annex_title = ""
@@ -45,6 +49,8 @@ class _Paragraph:
 def _letter_sections(document: Document, body: list[SourceLine]) -> list[Unit]:
     start = next((i for i, line in enumerate(body) if _SALUTATION.match(clean_prose(line.text))), None)
     salutation = clean_prose(body[start].text) if start is not None else ""
+    # Above the salutation: the letterhead (sender, office, dateline) is metadata; anything else is text.
+    preamble = [clean_prose(line.text) for line in body[:start or 0] if not _letterhead(clean_prose(line.text))]
     paragraphs_src = body[start + 1:] if start is not None else body
     closing_at = next((i for i, line in enumerate(paragraphs_src) if _CLOSING.match(clean_prose(line.text))), None)
     closing = [clean_prose(line.text) for line in paragraphs_src[closing_at:]] if closing_at is not None else []
@@ -68,6 +74,8 @@ def _letter_sections(document: Document, body: list[SourceLine]) -> list[Unit]:
         texts = [p.text for p in group]
         if number == 1 and salutation:
             texts.insert(0, salutation)
+        if number == 1:
+            texts[:0] = preamble
         if number == len(groups) and closing:
             texts.extend(closing)
         title = _section_title(group)
@@ -76,6 +84,13 @@ def _letter_sections(document: Document, body: list[SourceLine]) -> list[Unit]:
                        "Letter", (group[0].page_start, group[-1].page_end), "\n".join(texts), {})
         )
     return units
+
+
+def _letterhead(text: str) -> bool:
+    """A letterhead line: the sender's name or office, a dateline, a short line without a sentence in it."""
+    if is_body_line(text) or is_office_line(text) or find_dates(text) and len(text.split()) <= 6:
+        return True
+    return len(text.split()) <= 6 and not SENTENCE_END.search(text)
 
 
 def _group_under_headings(paragraphs: list[_Paragraph]) -> list[list[_Paragraph]]:

@@ -30,8 +30,17 @@ class ChunkSettings:
     version: str = CHUNKER_VERSION
 
 
+GENERAL_UNIT_KINDS = ("section", "passage", "paragraph")
+_HEADER_TITLE_CHARS = 100
+
+
 def chunk_header(unit: Unit, document: Document) -> str:
     """The header every part of a unit repeats: document, locator, section and title."""
+    if unit.kind in GENERAL_UNIT_KINDS:
+        title = document.title if len(document.title) <= _HEADER_TITLE_CHARS else document.title[:99].rstrip() + "…"
+        parents = unit.section.rsplit(" > ", 1)[0] if " > " in unit.section else ""
+        line = unit.locator if not unit.title or unit.title in unit.locator else f"{unit.locator}: {unit.title}"
+        return f"{short_label(document)}: {title}{f' | {parents}' if parents else ''}\n{line}"
     if unit.kind == "letter_section":
         title_line = f"{unit.locator}: {unit.title}"
     else:
@@ -42,6 +51,8 @@ def chunk_header(unit: Unit, document: Document) -> str:
 
 def _body_lines(unit: Unit) -> list[str]:
     lines = unit.text.split("\n")
+    if unit.kind in GENERAL_UNIT_KINDS:  # a section's heading is in the header already
+        return lines[1:] if unit.kind == "section" and unit.title and unit.title in lines[0] else lines
     return lines if unit.kind == "letter_section" else lines[1:]
 
 

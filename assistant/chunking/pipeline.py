@@ -11,6 +11,7 @@ from assistant.chunking.units import units_for_document
 from assistant.ingest import Glossary, document_path, load_documents, load_glossary, load_lines
 from assistant.models import model_path, model_spec
 from assistant.records import Chunk, Document, Unit
+from assistant.settings import DEFAULT_MODEL
 
 
 @dataclass
@@ -25,18 +26,19 @@ def chunk_settings_for(model: str) -> ChunkSettings:
     return ChunkSettings(max_tokens=model_spec(model).max_seq_length, tokenizer=model)
 
 
-def load_units(corpus_dir: Path, glossary: Glossary | None = None) -> tuple[list[Document], list[Unit]]:
+def load_units(corpus_dir: Path, glossary: Glossary | None = None,
+               model: str = DEFAULT_MODEL) -> tuple[list[Document], list[Unit]]:
     documents = load_documents(corpus_dir)
     glossary = glossary if glossary is not None else load_glossary(corpus_dir)
     units: list[Unit] = []
     for document in documents:
-        units.extend(units_for_document(document, load_lines(document_path(corpus_dir, document)), glossary))
+        units.extend(units_for_document(document, load_lines(document_path(corpus_dir, document)), glossary, model))
     return documents, units
 
 
 def chunk_corpus(corpus_dir: Path, model: str) -> ChunkedCorpus:
     glossary = load_glossary(corpus_dir)
-    documents, units = load_units(corpus_dir, glossary)
+    documents, units = load_units(corpus_dir, glossary, model)
     settings = chunk_settings_for(model)
     counter = TokenCounter(model_path(model))
     by_id = {d.id: d for d in documents}

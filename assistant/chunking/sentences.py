@@ -50,8 +50,16 @@ def _label_field(line: str) -> str | None:
 def unit_sentences(unit: Unit) -> list[Sentence]:
     """Quotable pieces in reading order; label lines are structure, not content."""
     sentences: list[Sentence] = []
-    field = "title" if unit.kind != "letter_section" else "body"
+    general = unit.kind in ("section", "passage", "paragraph")
+    field = "title" if unit.kind != "letter_section" and not general else "body"
     for number, line in enumerate(unit.text.split("\n")):
+        if general:
+            if number == 0 and unit.kind == "section" and unit.title and unit.title in line:
+                sentences.append(Sentence(unit.unit_id, len(sentences), line.strip(), "title"))
+            else:
+                for piece in split_sentences(strip_list_marker(line)):
+                    sentences.append(Sentence(unit.unit_id, len(sentences), piece, "body"))
+            continue
         label = _label_field(line.strip())
         if label is not None:
             field = label

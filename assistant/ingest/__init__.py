@@ -14,21 +14,40 @@ from assistant.ingest.corpus import (
     load_documents,
     short_label,
 )
-from assistant.ingest.dates import MONTH_PATTERN, MONTHS, check_iso_date, human_date, month_number
+from assistant.ingest.blocks import HEADING, ITEM, PARAGRAPH, ROW, Block, Reading, clean_line, number_value, read_blocks
+from assistant.ingest.dates import (
+    MONTH_PATTERN,
+    MONTHS,
+    UNDATED,
+    check_document_date,
+    check_iso_date,
+    date_bounds,
+    find_dates,
+    human_date,
+    in_date_range,
+    month_number,
+)
 from assistant.ingest.files import (
+    FORMATS_SENTENCE,
     MAX_FILE_BYTES,
     PDF_SUFFIXES,
     SUPPORTED_SUFFIXES,
     TEXT_SUFFIXES,
+    decode_text,
     read_text_file,
     size_limit_sentence,
 )
 from assistant.ingest.glossary import GLOSSARY_FILE, Glossary, load_glossary
-from assistant.ingest.loaders import load_lines
+from assistant.ingest.hints import Hints, LoadedSource
+from assistant.ingest.issuers import ISSUERS, canonical_issuer, short_issuer
+from assistant.ingest.loaders import load_lines, load_source
 from assistant.ingest.tables import ROW_NUMBER, SECTION_HEADING, is_header_row, is_table_row
 from assistant.ingest.text import paginate_text
 
 __all__ = [
+    "FORMATS_SENTENCE", "HEADING", "ISSUERS", "ITEM", "PARAGRAPH", "ROW", "UNDATED", "Block", "Hints", "LoadedSource",
+    "Reading", "canonical_issuer", "check_document_date", "clean_line", "date_bounds", "decode_text", "find_dates",
+    "in_date_range", "load_source", "number_value", "read_blocks", "short_issuer",
     "GLOSSARY_FILE", "MAX_FILE_BYTES", "METADATA_FILE", "MONTHS", "MONTH_PATTERN", "PDF_SUFFIXES", "REDACTED",
     "ROW_NUMBER", "SECTION_HEADING", "SUPPORTED_SUFFIXES", "TEXT_SUFFIXES", "UPLOADS_DIR", "UPLOADS_METADATA",
     "Glossary", "check_iso_date", "document_path", "html_to_lines", "html_to_text", "human_date", "is_header_row",

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields
 from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.ingest.dates import human_date
 from assistant.records import Document
-from assistant.vocabulary import DOCUMENT_KINDS
+from assistant.ingest.issuers import short_issuer
+from assistant.vocabulary import DOCUMENT_KINDS, GENRES
 
 METADATA_FILE = "documents.json"
 UPLOADS_DIR = "uploads"  # documents added through the app or `assistant add`, under generated names
 UPLOADS_METADATA = "uploads/documents.json"
-REQUIRED_FIELDS = ("id", "title", "issuing_body", "reference", "date", "kind", "language", "source_file")
+REQUIRED_FIELDS = ("id", "title", "kind", "language", "source_file")  # an undated document has date "", an unknown issuer ""
+_STORED_DATE = re.compile(r"^(?:\d{4}-\d{2}(?:-\d{2})?)?$")
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:
@@ -57,13 +60,18 @@ def _load_metadata(corpus_dir: Path, path: Path, required: bool) -> list[Documen
             raise AssistantError(
                 f"Document {doc_id!r} has kind {entry['kind']!r}; use one of {', '.join(DOCUMENT_KINDS)}."
             )
+        if not _STORED_DATE.match(str(entry.get("date", ""))):
+            raise AssistantError(f"Document {doc_id!r} has the date {entry.get('date')!r}; write it like 2024-06-21, "
+                                 "2024-06 for a month, or leave it empty for an undated document.")
         source = corpus_dir / entry["source_file"]
         if not _inside(corpus_dir, source):
             raise AssistantError(f"Document {doc_id!r} points outside the corpus folder.")
         if not source.is_file():
             raise AssistantError(f"Document {doc_id!r} points at {entry['source_file']}, which is not in {corpus_dir}.")
         values = {k: v for k, v in entry.items() if k in known}
-        values["missing_actions"] = tuple(values.get("missing_actions", ()))
+        values.setdefault("issuing_body", "")
+        values.setdefault("reference", "—")
+        values.setdefault("date", "")
         documents.append(Document(**values))
     return documents
 
@@ -73,15 +81,25 @@ def document_path(corpus_dir: Path, document: Document) -> Path:
 
 
 def short_label(document: Document) -> str:
-    """'Council action file, 22 July 2024'; documents from other bodies go by their own title."""
+    """'Council action file, 22 July 2024', 'Commission press release, 21 November 2022', 'EUAA report, undated'.
+
+    The label names the issuer and what the document is (its genre, else its kind); a document
+    whose issuer and genre are both unknown goes by its own title. A letter is a "Commission
+    letter" only when the Commission issued it.
+    """
     body = document.issuing_body.lower()
     if document.kind == "action_file" and "council" in body:
         kind = "Council action file"
-    elif document.kind == "letter" and "commission" in body:
+    elif document.kind == "letter" and "commission" in body and document.genre in ("", "letter"):
         kind = "Commission letter"
     else:
-        title = document.title if len(document.title) <= 60 else document.title[:59].rstrip() + "…"
-        kind = title
+        genre = document.genre or (document.kind if document.kind in GENRES else "")
+        issuer = short_issuer(document.issuing_body)
+        if genre or issuer:
+            what = GENRES.get(genre, genre.replace("_", " ")) if genre else "document"
+            kind = f"{issuer} {what}" if issuer else what[:1].upper() + what[1:]
+        else:
+            kind = document.title if len(document.title) <= 60 else document.title[:59].rstrip() + "…"
     return f"{kind}, {human_date(document.date)}"
 
 

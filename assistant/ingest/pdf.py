@@ -34,6 +34,7 @@ from pypdf.errors import DependencyError
 
 from assistant.errors import AssistantError
 from assistant.ingest.files import read_bytes
+from assistant.ingest.hints import Hints
 from assistant.ingest.tables import CONTINUATION_MARK, ROW_START, SECTION_HEADING
 from assistant.records import SourceLine
 
@@ -114,11 +115,17 @@ class _Page:
 
 def load_pdf_lines(path: Path) -> list[SourceLine]:
     """SourceLines of a PDF, with the PDF's own 1-based page numbers."""
+    return load_pdf(path)[0]
+
+
+def load_pdf(path: Path) -> tuple[list[SourceLine], Hints]:
+    """SourceLines of a PDF and the hints of its document information (title, author, a Source URL)."""
     data = read_bytes(path)
     _check_envelope(path, data)
     with _quiet_pypdf():
         reader = _open(path, data)
         pages = [_read_page(path, reader, index) for index in range(len(reader.pages))]
+        hints = _info_hints(reader)
     if not any(page.fragments for page in pages):
         raise AssistantError(f"{path.name} has no text layer; it needs OCR before it can be added.")
     for page in pages:
@@ -138,7 +145,23 @@ def load_pdf_lines(path: Path) -> list[SourceLine]:
         for text in _render_page(page, fragments):
             lines.append(SourceLine(text, page.number, len(lines) + 1))
         table = page.headers[-1] if page.headers else None
-    return lines
+    return lines, hints
+
+
+_SOURCE_URL = re.compile(r"\bSource:\s*(https?://\S+)", re.IGNORECASE)
+_GENERIC_TITLE = re.compile(r"^(?:untitled|document\d*|microsoft word\b.*|.*\.(?:docx?|pdf|odt))$", re.IGNORECASE)
+
+
+def _info_hints(reader: PdfReader) -> Hints:
+    """The document information dictionary, where it says something: a real title, the author, a Source URL."""
+    try:
+        info = reader.metadata or {}
+        title, author, subject = (str(info.get(key) or "").strip() for key in ("/Title", "/Author", "/Subject"))
+    except Exception:  # a damaged information dictionary is no reason to refuse the file
+        return Hints()
+    source = _SOURCE_URL.search(subject)
+    return Hints(title="" if _GENERIC_TITLE.match(title) else title, issuer=author,
+                 source_url=source.group(1) if source else "")
 
 
 # --- opening the file -----------------------------------------------------------------
@@ -500,31 +523,101 @@ def _render_page(page: _Page, fragments: list[_Fragment]) -> list[str]:
 
 
 def _prose(fragments: list[_Fragment], page: _Page) -> list[str]:
-    """Paragraphs as lines with a blank line between; bold runs kept as **...**."""
+    """Paragraphs as lines with a blank line between; bold runs kept as **...**.
+
+    A paragraph ends at a gap larger than the line spacing, before a bullet or a footnote
+    mark, where the type changes (a larger size, or a wholly bold line beside a plain one: a
+    heading), and after a line that stops well short of the text's right edge. A line whose
+    pieces stand columns apart (a table without a known header, a table of contents) is a
+    row of tab-separated cells.
+    """
     lines = _group_lines(fragments, 0.45 * page.body_size)
     leading = _leading([lines], page.body_size)
-    paragraphs: list[list[tuple[str, bool]]] = []
+    right = max((_right_edge(line) for line in lines), default=0.0)
+    left = min((line.x for line in lines), default=0.0)
+    paragraphs: list[list[tuple[str, bool]] | str] = []
+    sizes: list[float] = []
     previous: _Line | None = None
     for line in lines:
         runs = _runs(line, page.body_size)
         text = "".join(t for t, _ in runs).strip()
         if not text:
             continue
+        cells = _cells(line, page.body_size)
+        if cells is not None:
+            paragraphs.append("\t".join(html.escape(cell, quote=False) for cell in cells))
+            sizes.append(_line_size(line))
+            previous = None
+            continue
         starts_block = bool(_BULLET.match(text) or _SUPERSCRIPT_START.match(text))
-        if previous is None or starts_block or _new_paragraph(previous.y - line.y, leading, page.body_size):
+        if (previous is None or starts_block or _new_paragraph(previous.y - line.y, leading, page.body_size)
+                or _type_changes(previous, line, page.body_size) or _stops_short(previous, left, right)):
             paragraphs.append(runs)
+            sizes.append(_line_size(line))
         else:
             last = paragraphs[-1]
+            assert not isinstance(last, str)
             if not _hyphenated(last[-1][0].rstrip()):
                 last.append((" ", last[-1][1] and runs[0][1]))  # a wrap inside a bold run stays bold
             last.extend(runs)
         previous = line
     result: list[str] = []
-    for runs in paragraphs:
+    for paragraph, size in zip(paragraphs, sizes):
         if result:
             result.append("")
-        result.append(_markdown(runs))
+        result.append(paragraph if isinstance(paragraph, str) else _heading_or_markdown(paragraph, size, page.body_size))
     return result
+
+
+def _heading_or_markdown(runs: list[tuple[str, bool]], size: float, body_size: float) -> str:
+    """A wholly bold paragraph set larger than the body is a heading: '#' (much larger) or '##'."""
+    if size >= 1.15 * body_size and all(bold for text, bold in runs if text.strip()):
+        text = html.escape(_SPACES.sub(" ", "".join(t for t, _ in runs)).strip(), quote=False)
+        return ("# " if size >= 1.6 * body_size else "## ") + text
+    return _markdown(runs)
+
+
+def _line_size(line: _Line) -> float:
+    return max(f.size for f in line.fragments)
+
+
+def _wholly_bold(line: _Line) -> bool:
+    return all(f.bold for f in line.fragments if f.text.strip())
+
+
+def _type_changes(upper: _Line, lower: _Line, body_size: float) -> bool:
+    """A heading: the size changes, or a wholly bold line meets a line that is not (at body size or above)."""
+    a, b = _line_size(upper), _line_size(lower)
+    if max(a, b) > 1.15 * min(a, b) and max(a, b) > 0.9 * body_size:
+        return True
+    return _wholly_bold(upper) != _wholly_bold(lower)
+
+
+def _right_edge(line: _Line) -> float:
+    """Where the line's text ends, estimated from its length (pieces of one line may report one x)."""
+    text = " ".join(f.text.strip() for f in line.fragments)
+    return line.x + 0.5 * _line_size(line) * len(text)
+
+
+def _stops_short(line: _Line, left: float, right: float) -> bool:
+    """A line ending well before the right edge of the text ends its paragraph (a dateline, a short label)."""
+    return right - left > 0 and _right_edge(line) < left + 0.7 * (right - left)
+
+
+def _cells(line: _Line, body_size: float) -> list[str] | None:
+    """The cells of a line whose pieces stand several characters apart, or None for running text."""
+    if len(line.fragments) < 2:
+        return None
+    cells: list[list[_Fragment]] = [[line.fragments[0]]]
+    for left, right in zip(line.fragments, line.fragments[1:]):
+        gap = right.x - (left.x + 0.5 * left.size * len(left.text.rstrip()))
+        if gap > 3 * body_size:
+            cells.append([right])
+        else:
+            cells[-1].append(right)
+    if len(cells) < 2:
+        return None
+    return [_SPACES.sub(" ", " ".join(f.text for f in cell)).strip() for cell in cells]
 
 
 def _markdown(runs: list[tuple[str, bool]]) -> str:

@@ -18,8 +18,44 @@ ROW_START = re.compile(r"^(?:\d{1,3}\.\s|[IVX]{1,5}\.(?:\s|$))")  # a numbered r
 CONTINUATION_MARK = re.compile(r"^\s*\./\.\.\s*$")  # "./.." at the foot of a page: the table goes on
 
 
+# The family of action-table headers: a column's name -> the field it fills. A table is an action
+# table when its first column names the actions and two other columns are of the family.
+ACTION_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "title": ("action", "actions", "measure", "measures", "proposed action", "proposed measure", "key action",
+              "action point", "objective", "objectives", "deliverable", "deliverables", "activity", "activities",
+              "initiative"),
+    "lead_actors": ("lead actor(s)", "lead actors", "lead actor", "lead", "responsible", "responsible actor(s)",
+                    "responsibility", "actor(s)", "actors", "who", "owner", "lead/partners", "lead and partners"),
+    "status": ("status", "state of play", "state-of-play", "progress", "implementation", "implementation status"),
+    "way_ahead": ("way ahead incl. timeline", "way ahead", "timeline", "timing", "deadline", "next steps",
+                  "target date", "timeframe", "time frame", "indicative timeline"),
+    "comments": ("comments", "comment", "remarks", "notes", "observations"),
+}
+_COLUMN_FIELD = {name: field for field, names in ACTION_COLUMN_NAMES.items() for name in names}
+
+
 def is_table_row(text: str) -> bool:
     return "\t" in text
+
+
+def action_columns(text: str) -> tuple[str, ...] | None:
+    """The fields an action-table header row's columns fill, or None if the row is no such header.
+
+    'Action | Lead actor(s) | Status | Way ahead incl. timeline | Comments' and 'Measure |
+    Responsible | Timeline | State of play' are; a column outside the family fills "comments".
+    """
+    if not is_table_row(text):
+        return None
+    cells = [html_to_text(cell).strip().rstrip(":").lower().replace("’", "'") for cell in text.split("\t")]
+    while cells and not cells[-1]:
+        cells.pop()
+    if len(cells) < 3 or _COLUMN_FIELD.get(cells[0]) != "title":
+        return None
+    fields = [_COLUMN_FIELD.get(cell, "") for cell in cells]
+    known = {f for f in fields[1:] if f and f != "title"}
+    if len(known) < 2:
+        return None
+    return tuple(field or "comments" for field in fields)
 
 
 def is_header_row(text: str) -> bool:
@@ -27,4 +63,4 @@ def is_header_row(text: str) -> bool:
     if not is_table_row(text):
         return False
     first = html_to_text(text.split("\t", 1)[0]).strip()
-    return first in TABLE_HEADER_FIRST_CELLS
+    return first in TABLE_HEADER_FIRST_CELLS or action_columns(text) is not None

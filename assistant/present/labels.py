@@ -18,14 +18,14 @@ def pages_label(unit: Unit) -> str:
 
 
 def document_label(unit: Unit, documents: dict[str, Document] | None = None) -> str:
-    """'Council action file, 22 July 2024' for a unit, from its document when known."""
+    """'Council action file, 22 July 2024' for a unit, from its document when known (see short_label)."""
     document = (documents or {}).get(unit.doc_id)
-    if unit.doc_id.startswith(UPLOAD_PREFIX):  # short_label would call any uploaded letter a Commission letter
-        title = unit.doc_title if len(unit.doc_title) <= 60 else unit.doc_title[:59] + "…"
-        return f"{title}, {human_date(unit.doc_date)}"
     if document is not None:
         return short_label(document)
-    kind = {"action_file": "Council action file", "letter": "Commission letter"}.get(unit.doc_kind, unit.doc_kind)
+    if unit.doc_id.startswith(UPLOAD_PREFIX):  # an added document not in `documents`: its own title
+        title = unit.doc_title if len(unit.doc_title) <= 60 else unit.doc_title[:59] + "…"
+        return f"{title}, {human_date(unit.doc_date)}"
+    kind = {"action_file": "Council action file"}.get(unit.doc_kind, DOCUMENT_KINDS.get(unit.doc_kind, unit.doc_kind))
     return f"{kind}, {human_date(unit.doc_date)}"
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.ingest import Glossary, check_iso_date
+from assistant.ingest import Glossary, check_iso_date, in_date_range
 
 if TYPE_CHECKING:
     from assistant.search.stores import StoreEntry
@@ -31,8 +31,8 @@ class Filters:
     kinds: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()  # case-insensitive substrings of the unit's section heading
     countries: tuple[str, ...] = ()  # canonical names (after `resolved`), or names, codes and aliases
-    date_from: str = ""  # ISO dates, inclusive, on the document's date
-    date_to: str = ""
+    date_from: str = ""  # ISO dates, inclusive, on the document's date; with either set, undated documents
+    date_to: str = ""  # are left out and a month-only date ("2024-06") is in when any day of its month is
 
     def is_empty(self) -> bool:
         return not (self.doc_ids or self.kinds or self.sections or self.countries or self.date_from or self.date_to)
@@ -62,11 +62,7 @@ class Filters:
             return False
         if self.countries and not set(self.countries).intersection(entry.countries):
             return False
-        if self.date_from and entry.doc_date < self.date_from:
-            return False
-        if self.date_to and entry.doc_date > self.date_to:
-            return False
-        return True
+        return in_date_range(entry.doc_date, self.date_from, self.date_to)
 
 
 def country_name(glossary: Glossary, value: str) -> str:
@@ -115,8 +111,7 @@ class EntryTable:
         if where.sections:
             mask &= self._field("section", lambda v: any(s.lower() in v.lower() for s in where.sections))
         if where.date_from or where.date_to:
-            mask &= self._field("doc_date", lambda v: not (where.date_from and v < where.date_from)
-                                and not (where.date_to and v > where.date_to))
+            mask &= self._field("doc_date", lambda v: in_date_range(v, where.date_from, where.date_to))
         if where.countries:
             named = np.zeros(self.size, dtype=bool)
             for country in where.countries:

@@ -301,10 +301,11 @@ def milvus_filter(where: Filters | None) -> str:
         clauses.append("(" + " or ".join(f"section_lower like {_like_substring(s)}" for s in where.sections) + ")")
     if where.countries:
         clauses.append(f"array_contains_any(countries, {_in_list(where.countries)})")
+    # The same dates as Filters.matches: undated ("") left out, a month ("2024-06") in when any of its days is.
     if where.date_from:
-        clauses.append(f"doc_date >= {_literal(where.date_from)}")
+        clauses.append(f"(doc_date >= {_literal(where.date_from)} or doc_date == {_literal(where.date_from[:7])})")
     if where.date_to:
-        clauses.append(f"doc_date <= {_literal(where.date_to)}")
+        clauses.append(f"doc_date <= {_literal(where.date_to)} and doc_date != \"\"")
     return " and ".join(clauses)
 
 

@@ -269,7 +269,7 @@ def test_an_upload_is_indexed_and_can_be_cited(workspace):
 @pytest.mark.parametrize(
     "upload, sentence",
     [
-        (None, "Choose a PDF, .txt or .md file to add."),
+        (None, "Choose a PDF, Word, HTML, Markdown or text file to add."),
         (("empty.txt", b"", "text/plain"), "empty.txt is empty (zero bytes)."),
         (("latin.txt", "Caf\xe9 cr\xe8me".encode("latin-1"), "text/plain"), None),
     ],

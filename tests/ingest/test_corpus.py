@@ -49,8 +49,9 @@ def test_duplicate_document_id_is_refused(corpus_dir, tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (b"", "is empty"),
-    ("Caf\u00e9 au lait".encode("latin-1"), "is not UTF-8 text"),
     (b"  \n\n ", "has no text"),
+    (bytes(range(256)) * 4, "not text in any encoding|binary data"),
+    (b"Dear colleagues,\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e\x0f", "binary data"),
 ])
 def test_bad_text_files_are_one_sentence(tmp_path, content, message):
     path = tmp_path / "letter.txt"
@@ -60,11 +61,30 @@ def test_bad_text_files_are_one_sentence(tmp_path, content, message):
     assert str(caught.value).count(". ") == 0 and "letter.txt" in str(caught.value)
 
 
-def test_unsupported_format_is_one_sentence(tmp_path):
-    path = tmp_path / "table.docx"
-    path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(AssistantError, match="neither text"):
+@pytest.mark.parametrize("encoding, text", [
+    ("cp1252", "Dear colleagues,\n\nLa Commission a déjà agi à Lampedusa, où l'accueil reste difficile.\n"),
+    ("latin-1", "Café crème"),
+    ("utf-16", "Dear colleagues,\n\nThe Commission acted.\n"),
+    ("utf-8-sig", "Dear colleagues,\n\nThe Commission acted.\n"),
+    ("cp1253", "Η Επιτροπή ενήργησε ήδη για τη μετανάστευση στην Ελλάδα.\n"),
+    ("cp1251", "Комиссия уже действует в области миграции.\n"),
+])
+def test_text_in_another_encoding_is_read_as_what_it_says(tmp_path, encoding, text):
+    path = tmp_path / "letter.txt"
+    path.write_bytes(text.encode(encoding))
+    assert [line.text for line in load_lines(path) if line.text] == [t for t in text.split("\n") if t]
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("table.odt", b"PK\x03\x04", "is not a PDF, Word"),
+    ("table.docx", b"PK\x03\x04", "could not be read as a Word document"),
+])
+def test_unsupported_or_broken_format_is_one_sentence(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(AssistantError, match=message) as caught:
         load_lines(path)
+    assert str(caught.value).count(". ") == 0 and name in str(caught.value)
 
 
 def test_cli_reports_bad_corpus_without_a_traceback(corpus_dir, tmp_path):

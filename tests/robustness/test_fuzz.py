@@ -432,7 +432,7 @@ GARBAGE_LINE = st.one_of(
 
 
 @FUZZ
-@given(st.lists(GARBAGE_LINE, max_size=30).map("\n".join), st.sampled_from(["action_file", "letter"]))
+@given(st.lists(GARBAGE_LINE, max_size=30).map("\n".join), st.sampled_from(["action_file", "letter", "general"]))
 def test_any_text_rendering_gives_units_or_one_sentence(text, kind):
     try:
         units = _units(kind, text)
@@ -633,3 +633,76 @@ def test_a_damaged_pdf_gives_lines_or_one_sentence(tmp_path_factory, data):
         assert "damaged.pdf" in message and "\n" not in message and message.endswith(".")
         return
     assert all(line.page >= 1 and "\n" not in line.text for line in lines)
+
+
+# --- general documents: headings, paragraphs, lead-ins and their lists ---------------------------
+
+SAFE_EXTRA = st.sampled_from(["EU+", "2023–2025", "(tbc)", "100%", "O’Neill", "MS/EU", "Q3", "€105"])
+
+
+@dataclass
+class General:
+    text: str
+    paragraphs: list[str]  # each sentence-mark once, verbatim in one unit
+    lists: list[tuple[str, list[str]]]  # a lead-in and its items: one unit holds them all
+    headings: list[str]
+
+
+@st.composite
+def general_documents(draw) -> General:
+    counter = iter(range(10_000))
+
+    def words(low: int, high: int) -> str:
+        picked = draw(st.lists(st.one_of(WORD, SAFE_EXTRA), min_size=low, max_size=high))
+        return " ".join(picked + [f"mk{next(counter)}x"])
+
+    lines, paragraphs, lists, headings = [], [], [], []
+    first = words(6, 30).capitalize() + "."
+    lines += [first, ""]
+    paragraphs.append(first)
+    for _ in range(draw(st.integers(0, 5))):
+        style = draw(st.sampled_from(["atx", "bold", "numbered", "none"]))
+        title = words(1, 5)
+        if style == "atx":
+            lines += [f"## {title}", ""]
+        elif style == "bold":
+            lines += [f"**{title}**", ""]
+        elif style == "numbered":
+            title = "Title " + title
+            lines += [f"{draw(st.integers(1, 9))}.{draw(st.integers(1, 9))} {title}", ""]
+        if style != "none":
+            headings.append(title)
+        for _ in range(draw(st.integers(1, 4))):
+            if draw(st.booleans()):
+                paragraph = words(6, 60) + "."
+                lines += [paragraph, ""]
+                paragraphs.append(paragraph)
+            else:
+                lead = words(4, 12) + ":"
+                items = [words(2, 10) for _ in range(draw(st.integers(1, 5)))]
+                lines += [lead, *[f"- {item}" for item in items], ""]
+                lists.append((lead, items))
+    return General("\n".join(lines) + "\n", paragraphs, lists, headings)
+
+
+@FUZZ
+@given(general_documents())
+def test_generated_general_documents_lose_nothing_and_keep_lists_with_their_lead_in(generated):
+    units = _units("general", generated.text)
+    assert len({u.unit_id for u in units}) == len(units)
+    for paragraph in generated.paragraphs:
+        mark = paragraph.split()[-1].rstrip(".")
+        holders = [u.unit_id for u in units if re.search(rf"(?<!\w){mark}(?!\w)", u.text)]
+        assert len(holders) == 1, (paragraph, holders)
+        assert any(paragraph in u.text for u in units), paragraph
+    for lead, items in generated.lists:
+        holder = [u for u in units if lead in u.text]
+        assert len(holder) == 1, lead
+        lines = holder[0].text.split("\n")
+        start = lines.index(lead)
+        assert lines[start + 1:start + 1 + len(items)] == [f"- {item}" for item in items]
+    for heading in generated.headings:
+        mark = heading.split()[-1]
+        assert any(mark in u.title or mark in u.section or mark in u.text for u in units), heading
+    for unit in units:
+        assert 1 <= unit.page_start <= unit.page_end

@@ -199,10 +199,8 @@ BAD_DOCUMENTS = [
                  id="truncated-pdf"),
     pytest.param("locked.pdf", lambda c: _encrypted(), {}, "encrypted; remove the password", id="encrypted-pdf"),
     pytest.param("scan.pdf", lambda c: _pdf([], text=False), {}, "no text layer; it needs OCR", id="pdf-without-text"),
-    pytest.param("latin1.txt", lambda c: "Dear colleagues,\n\nLa Commission a déjà agi.\n".encode("cp1252"), {},
-                 "not UTF-8", id="windows-1252-text"),
-    pytest.param("utf16.md", lambda c: "Dear colleagues,\n\nThe Commission acted.\n".encode("utf-16"), {}, "not UTF-8",
-                 id="utf-16-text"),
+    pytest.param("binary.txt", lambda c: bytes(range(256)) * 8, {}, "not text in any encoding",
+                 id="binary-bytes-named-text"),
     pytest.param("huge.txt", lambda c: b"a" * (MAX_FILE_BYTES + 1), {}, "20 MB limit", id="over-the-size-limit"),
     pytest.param("copy of the action file.txt", lambda c: (c / ACTION_FILE).read_bytes(), {"kind": "action_file"},
                  "already in the corpus", id="duplicate-of-an-indexed-document"),
@@ -212,9 +210,11 @@ BAD_DOCUMENTS = [
                  id="pdf-with-a-salutation-only"),
     pytest.param("stray.txt", lambda c: _stray_prose_action_file(), {"kind": "action_file"}, "outside the table",
                  id="action-file-with-prose-below-the-table"),
-    pytest.param("report.docx", lambda c: b"PK\x03\x04 not really a document", {}, "not a PDF, .txt or .md",
-                 id="unsupported-format"),
-    pytest.param("../../../escaped.txt", lambda c: b"\xff\xfe\x00bad", {}, "not UTF-8", id="dot-dot-name"),
+    pytest.param("report.docx", lambda c: b"PK\x03\x04 not really a document", {}, "could not be read as a Word document",
+                 id="broken-word-document"),
+    pytest.param("slides.pptx", lambda c: b"PK\x03\x04 slides", {}, "is not a PDF, Word", id="unsupported-format"),
+    pytest.param("../../../escaped.txt", lambda c: b"Dear\x00\x01\x02\x03\x04\x05\x06\x07\x08", {}, "binary data",
+                 id="dot-dot-name"),
     pytest.param("..\\..\\Windows\\escaped.md", lambda c: b"", {}, "empty", id="windows-path-name"),
 ]
 
@@ -273,7 +273,8 @@ def test_a_name_with_path_separators_is_stored_under_a_generated_name_inside_upl
     added = sorted(set(after) - set(before))
     stored = Path(document.source_file)
     assert stored.parent == Path("uploads") and GENERATED_NAME.match(stored.name)
-    assert added == sorted(["work/corpus/uploads", f"work/corpus/uploads/{stored.name}", "work/corpus/uploads/documents.json"])
+    assert added == sorted(["work/corpus/uploads", f"work/corpus/uploads/{stored.name}", "work/corpus/uploads/documents.json",
+                            "work/corpus/uploads/.lock"])  # the lock that serialises additions and removals
     assert all(after[path] == digest for path, digest in before.items()), "nothing else was touched"
     assert not Path(f"/tmp/{stem}.txt").exists() and not list(Path("/").glob(f"*/{stem}*"))
     assert stem not in document.source_file and document.notes == f"Uploaded as {stem}.txt."

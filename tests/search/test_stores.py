@@ -39,7 +39,7 @@ KINDS = ("action", "annex_item", "letter_section")
 SECTIONS = ("Returns and readmission", "Border_management", "100% of \"funds\"", "Back\\slash",
             "Coopération avec la Türkiye", "it's RETURNS")
 COUNTRIES = ("Bulgaria", "Greece", "Türkiye", "Côte d'Ivoire", "Cyprus")
-DATES = ("2023-06-25", "2023-12-31", "2024-01-01", "2024-07-22")
+DATES = ("2023-06-25", "2023-12-31", "2024-01-01", "2024-07-22", "", "2024-01")  # "": undated; "2024-01": a month
 
 FILTERS = [
     Filters(),
@@ -58,6 +58,9 @@ FILTERS = [
     Filters(date_from="2024-01-01"),
     Filters(date_to="2023-12-31"),
     Filters(date_from="2023-12-31", date_to="2024-01-01"),
+    Filters(date_from="2024-01-15"),  # the month 2024-01 is in, undated documents are not
+    Filters(date_to="2024-01-10"),
+    Filters(date_from="2024-02-01", date_to="2024-12-31"),
     Filters(doc_ids=("doc-a",), kinds=("action",), countries=("Greece",), date_from="2023-07-01"),
     Filters(doc_ids=("no-such-document",)),
 ]
@@ -230,7 +233,7 @@ def test_milvus_filter_expressions_escape_what_the_engine_would_read():
     expression = milvus_filter(Filters(doc_ids=('a"b',), sections=("100%_x\\",), countries=("Türkiye",),
                                      date_from="2024-01-01"))
     assert expression == ('doc_id in ["a\\"b"] and (section_lower like "%100\\\\%\\\\_x\\\\\\\\%") and '
-                          'array_contains_any(countries, ["Türkiye"]) and doc_date >= "2024-01-01"')
+                          'array_contains_any(countries, ["Türkiye"]) and (doc_date >= "2024-01-01" or doc_date == "2024-01")')
     assert milvus_filter(Filters(sections=("",))) == ""  # everything: no clause
 
 
@@ -439,3 +442,21 @@ def test_index_entries_follow_row_order_and_are_unique(engine):
     assert [e.chunk_id for e in entries] == [c.chunk_id for c in engine.index.chunks]
     assert len({e.key for e in entries}) == len(entries)
     assert all(e.embedding == f"{engine.index.model}/{engine.index.backend}" for e in entries)
+
+
+@pytest.mark.parametrize("doc_date, date_from, date_to, admitted", [
+    ("2024-06-21", "2024-06-01", "2024-06-30", True),
+    ("", "2024-01-01", "", False),  # a date filter leaves undated documents out
+    ("", "", "2024-12-31", False),
+    ("", "", "", True),  # no date filter: undated documents are searched like any other
+    ("2024-06", "2024-06-15", "", True),  # a month is in when any of its days is
+    ("2024-06", "", "2024-06-01", True),
+    ("2024-06", "2024-07-01", "", False),
+    ("2024-06", "", "2024-05-31", False),
+])
+def test_date_filters_on_undated_and_month_only_documents(doc_date, date_from, date_to, admitted):
+    entry = _entries(1)[0]
+    entry = dataclasses.replace(entry, doc_date=doc_date)
+    where = Filters(date_from=date_from, date_to=date_to)
+    assert where.matches(entry) is admitted
+    assert (EntryTable([entry]).positions(where).size == 1) is admitted
