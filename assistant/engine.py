@@ -3,18 +3,22 @@
 The CLI and the app hand it one `Query` (the question, filters, mode, number of passages,
 conversation context); `load_engine(settings)` loads the index, the encoder, the glossary
 and the vector store the settings choose (FAISS, or Milvus), so every front end can use either.
+A question with earlier turns in `Query.context` is first read against them
+(assistant/answering/conversation.py): "and Greece?" is searched as the question it stands for,
+and the answer says what was searched (`Answer.searched`, `Answer.followup`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from assistant.answering import Answerer, generate_answer
+from assistant.answering.conversation import Resolution, Resolver
 from assistant.embedding import load_encoder
 from assistant.index import LoadedIndex, load_index
 from assistant.ingest import Glossary, load_glossary
 from assistant.records import Answer, SearchResult, Unit
-from assistant.search import Filters, Query, Retriever, open_store
+from assistant.search import Filters, Query, Retriever, clean_question, open_store
 from assistant.settings import Settings
 
 
@@ -32,15 +36,41 @@ class Engine:
     glossary: Glossary
     retriever: Retriever
     answerer: Answerer
+    _resolver: Resolver | None = field(default=None, repr=False)
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            self._resolver = Resolver(self.glossary, self.index.units, self.index.documents)
+        return self._resolver
+
+    def resolve(self, query: Query) -> tuple[Query, Resolution | None]:
+        """The query to run: a follow-up (earlier turns in `query.context`) rewritten to stand alone."""
+        if not query.context:
+            return query, None
+        asked = clean_question(query.question)  # an empty or overlong question is refused before anything else
+        resolution = self.resolver.resolve(asked, query.context)
+        if resolution.changed:
+            query = replace(query, question=resolution.searched)
+        if resolution.documents and not query.filters.doc_ids:  # "what did the 2023 letter say about it?"
+            query = replace(query, filters=replace(query.filters, doc_ids=resolution.documents))
+        return query, resolution
 
     def ask(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> Answer:
-        query = as_query(query, filters, mode)
+        query, resolution = self.resolve(as_query(query, filters, mode))
         if self.settings.llm.url:
-            return generate_answer(self.answerer, self.settings.llm, query)
-        return self.answerer.ask(query)
+            answer = generate_answer(self.answerer, self.settings.llm, query)
+        else:
+            answer = self.answerer.ask(query)
+        answer.searched = answer.question
+        if resolution is not None:
+            answer.question = resolution.question
+            answer.searched = resolution.searched
+            answer.followup = resolution.to_dict()
+        return answer
 
     def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
-        query = as_query(query, filters, mode)
+        query, _ = self.resolve(as_query(query, filters, mode))
         prepared = self.retriever.prepare(query.question)
         hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters)
         return SearchResult(prepared.text, hits)

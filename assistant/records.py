@@ -227,6 +227,8 @@ class Answer:
     sentences: list[AnswerSentence] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)  # how the question was read (intent, targets, ...)
     abstention: str = ""  # why it abstained: not_in_documents, nothing_found, redacted, premise_not_supported, not_given
+    searched: str = ""  # the question as searched: a follow-up read against the conversation stands alone here
+    followup: dict[str, Any] = field(default_factory=dict)  # how a follow-up was read (assistant/answering/conversation.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The ask JSON contract: keys are stable, new ones may only be added."""
@@ -241,4 +243,6 @@ class Answer:
             "sentences": [s.to_dict() for s in self.sentences],
             "analysis": dict(self.analysis),
             "abstention": self.abstention,
+            "searched": self.searched or self.question,
+            "followup": dict(self.followup),
         }

@@ -92,12 +92,15 @@ def search(question, batch, k, mode, as_json, store_name, doc, kind, section, co
 @_batch_option
 @click.option("--mode", default=None, type=click.Choice(list(MODES)), help="Retrieval mode.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--context", "context", multiple=True,
+              help="An earlier question of the conversation, oldest first (repeatable): \"and Greece?\" is read "
+                   "against it.")
 @click.option("--llm-url", default="", help="OpenAI-compatible endpoint for the optional generative mode.")
 @click.option("--llm-model", default="", help="Model name at that endpoint.")
 @_store_option
 @filter_options
-def ask(question, batch, mode, as_json, llm_url, llm_model, store_name, doc, kind, section, country, date_from,
-        date_to) -> None:
+def ask(question, batch, mode, as_json, context, llm_url, llm_model, store_name, doc, kind, section, country,
+        date_from, date_to) -> None:
     """Answer with the documents' own sentences, each cited; abstain when they do not say."""
     from assistant.present import human_answer
 
@@ -106,5 +109,36 @@ def ask(question, batch, mode, as_json, llm_url, llm_model, store_name, doc, kin
     filters = filters_from(doc, kind, section, country, date_from, date_to)
     if llm_url:
         engine = engine.with_llm(llm_url, llm_model)
-    _run_each(items, is_batch, lambda raw: engine.ask(Query(raw, filters, mode)).to_dict(),  # type: ignore[arg-type]
+    _run_each(items, is_batch,
+              lambda raw: engine.ask(Query(raw, filters, mode, context=tuple(context))).to_dict(),  # type: ignore[arg-type]
               as_json, human_answer)
+
+
+@cli.command()
+@click.option("--mode", default=None, type=click.Choice(list(MODES)), help="Retrieval mode.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer (JSON Lines), as `ask --json`.")
+@_store_option
+@filter_options
+def chat(mode, as_json, store_name, doc, kind, section, country, date_from, date_to) -> None:
+    """A conversation: one question per line on standard input, each follow-up read against the earlier turns.
+
+    "and Greece?" after a question about Bulgaria is searched as that question about Greece;
+    the answer says what was searched. A question that cannot be asked gets its sentence and the
+    conversation goes on.
+    """
+    from assistant.answering.conversation import MAX_TURNS, context_turn
+    from assistant.present import human_answer
+
+    engine = _engine(store_name)
+    filters = filters_from(doc, kind, section, country, date_from, date_to)
+    context: list[str] = []
+    for line in click.get_text_stream("stdin"):
+        if not line.strip():
+            continue
+        try:
+            answer = engine.ask(Query(line.strip(), filters, mode, context=tuple(context[-MAX_TURNS:])))
+        except AssistantError as exc:
+            emit({"question": line.strip(), "error": str(exc)}, as_json, human_answer)
+            continue
+        emit(answer.to_dict(), as_json, lambda record: human_answer(record) + "\n")
+        context.append(context_turn(answer).to_context())

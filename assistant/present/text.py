@@ -17,7 +17,10 @@ def human_search(record: dict) -> str:
 def human_answer(record: dict) -> str:
     if "error" in record:
         return f"{record['question']!r}: {record['error']}"
-    lines = [f"Q: {record['question']}", "", record["answer"]]
+    lines = [f"Q: {record['question']}"]
+    if record.get("searched") and record["searched"] != record["question"]:
+        lines.append(f"Searched: {record['searched']}")
+    lines += ["", record["answer"]]
     for note in record.get("notes", []):
         lines.append(f"Note: {note}")
     if record["citations"]:
