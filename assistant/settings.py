@@ -24,6 +24,7 @@ DEFAULT_BACKEND = "onnx-int8"
 class PathSettings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
+    data_dir: Path = PROJECT_ROOT / "data"  # the app's conversations and feedback (SQLite); not committed
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class Settings:
         return self.paths.index_dir
 
     @property
+    def data_dir(self) -> Path:
+        return self.paths.data_dir
+
+    @property
     def model(self) -> str:
         return self.embedding.model
 
@@ -103,8 +108,8 @@ class Settings:
         return self.embedding.backend
 
     def with_overrides(self, **changes: object) -> Settings:
-        """A copy with whole groups replaced, or the shortcuts corpus_dir, index_dir, model, backend."""
-        paths = {k: changes.pop(k) for k in ("corpus_dir", "index_dir") if k in changes}
+        """A copy with whole groups replaced, or the shortcuts corpus_dir, index_dir, data_dir, model, backend."""
+        paths = {k: changes.pop(k) for k in ("corpus_dir", "index_dir", "data_dir") if k in changes}
         embedding = {k: changes.pop(k) for k in ("model", "backend") if k in changes}
         if paths:
             changes["paths"] = replace(self.paths, **paths)  # type: ignore[arg-type]
@@ -130,7 +135,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, overridden by ASSISTANT_* variables (see the README's settings table)."""
     env = os.environ if environ is None else environ
     return Settings(
-        paths=_group(PathSettings, env, {"corpus_dir": "ASSISTANT_CORPUS", "index_dir": "ASSISTANT_INDEX"}),  # type: ignore[arg-type]
+        paths=_group(PathSettings, env, {"corpus_dir": "ASSISTANT_CORPUS", "index_dir": "ASSISTANT_INDEX",  # type: ignore[arg-type]
+                                         "data_dir": "ASSISTANT_DATA"}),
         embedding=_group(EmbeddingSettings, env, {"model": "ASSISTANT_MODEL", "backend": "ASSISTANT_BACKEND"}),  # type: ignore[arg-type]
         store=_group(StoreSettings, env, {  # type: ignore[arg-type]
             "name": "ASSISTANT_STORE", "milvus_uri": "ASSISTANT_MILVUS_URI", "milvus_token": "ASSISTANT_MILVUS_TOKEN",

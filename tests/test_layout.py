@@ -23,7 +23,7 @@ STAGES = (
     ("search",),
     ("answering",),
     ("present",),
-    ("engine", "uploads"),
+    ("engine", "uploads", "conversations"),
     ("cli",),
 )
 LEVEL = {name: level for level, names in enumerate(STAGES) for name in names}
