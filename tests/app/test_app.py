@@ -641,3 +641,25 @@ def test_the_components_are_static_and_write_text_only_as_text():
         assert parser not in script, parser
     assert "textContent" in script and "createTextNode" in script
     assert "<" not in app_components.LAYOUT_CSS + app_components.ANSWER_CSS + app_components.PASSAGE_CSS
+
+
+@slow
+def test_a_cited_pdf_page_is_shown_with_the_sentence_marked(workspace, settings):
+    from assistant.index import build_index
+    from assistant.uploads import add_upload
+
+    corpus, index_dir = workspace
+    pdf = ROOT / "tests" / "fixtures" / "documents" / \
+        "commission-note-si-2022-436-eu-action-plan-central-mediterranean-2022-11-20.pdf"
+    add_upload(corpus, pdf.read_bytes(), pdf.name)
+    build_index(index_dir, corpus, settings.model, settings.backend)
+    at = start(timeout=120)
+    ask(at, "Who prepared the note on the plan for the Central Mediterranean?")
+    citation = next(c for c in last_turn(at).answer.citations if c.unit.doc_id.startswith(ui.UPLOAD_PREFIX))
+    click(at, f"source-{at.session_state['conversation_id']}-0-{citation.n}")
+    at.toggle(key=f"source-page-{citation.unit.unit_id}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    images = at.get("image")
+    assert len(images) == 1, "the page image is shown"
+    caption = images[0].proto.imgs[0].caption
+    assert caption.startswith(f"Page {citation.unit.page_start} of 3") and "found and marked" in caption

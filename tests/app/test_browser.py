@@ -352,6 +352,31 @@ def test_every_view_loads_from_127_0_0_1_only(served, output_dir):
         assert page.requests_outside == []  # type: ignore[attr-defined]
 
 
+def test_a_pdf_source_shows_its_page_with_the_sentence_marked(workspace, settings, output_dir):
+    from playwright.sync_api import expect
+
+    from assistant.index import build_index
+    from assistant.uploads import add_upload
+
+    pdf = ROOT / "tests" / "fixtures" / "documents" / \
+        "commission-note-si-2022-436-eu-action-plan-central-mediterranean-2022-11-20.pdf"
+    corpus, index_dir = Path(workspace["ASSISTANT_CORPUS"]), Path(workspace["ASSISTANT_INDEX"])
+    add_upload(corpus, pdf.read_bytes(), pdf.name)
+    build_index(index_dir, corpus, settings.model, settings.backend)
+    with streamlit_server(output_dir / "server.log", workspace) as url, chromium_page("desktop") as page:
+        open_app(page, url)
+        ask(page, "Who prepared the note on the plan for the Central Mediterranean?", answers=1)
+        page.get_by_test_id("stChatMessage").nth(1).get_by_role("button").filter(has_text="note").first.click()
+        panel = page.locator(".st-key-source-panel")
+        expect(panel).to_be_visible(timeout=WAIT_MS)
+        panel.get_by_text("Show the page").click()
+        image = panel.get_by_test_id("stImage")
+        expect(image).to_be_visible(timeout=WAIT_MS)
+        expect(panel).to_contain_text("found and marked")
+        image.scroll_into_view_if_needed()
+        shot(page, output_dir, "pdf-page-desktop")
+
+
 def test_markup_in_an_upload_or_a_question_never_runs(workspace, output_dir):
     from playwright.sync_api import expect
 
