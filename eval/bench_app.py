@@ -76,7 +76,7 @@ _ANSWERED = """([question]) => {
   const asked = messages[messages.length - 2], answer = messages[messages.length - 1];
   const view = [...answer.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
     .some((host) => host.shadowRoot && host.shadowRoot.querySelector('[data-testid=answer-view]'));
-  return asked.innerText.trim() === question && view;
+  return asked.innerText.trim().endsWith(question) && view;  // after the avatar icon's name
 }"""
 
 
