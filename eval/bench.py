@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -148,9 +149,11 @@ def bench_app_memory(settings) -> dict:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
+    data = tempfile.mkdtemp()  # the session's conversation goes there, not into the user's data/
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "127.0.0.1", "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "ASSISTANT_DATA": data})
     peak = 0.0
     server = psutil.Process(process.pid)
 
@@ -220,7 +223,7 @@ def render(report: dict) -> str:
     if report["app"].get("app_peak_rss_mb"):
         lines.append(f"| app process peak RSS | {report['app']['app_peak_rss_mb']:.0f} MB |")
     for name, label in (("ann_bench.md", "scale (10k-1M vectors)"), ("embedding_bench.md", "embedding backends"),
-                        ("load_test.md", "load (concurrent sessions)")):
+                        ("load_test.md", "load (concurrent sessions)"), ("bench_app.md", "answer latency in the app")):
         if (ROOT / "eval" / "results" / name).is_file():
             lines.append(f"| {label} | see eval/results/{name} |")
     return "\n".join(lines) + "\n"
