@@ -63,6 +63,10 @@ YES_NO_QUESTION = re.compile(r"^\W*(is|are|was|were|has|have|had|does|do|did|wil
 WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done|planned|foreseen|proposed)|way ahead|"
                                 r"next steps?|what (?:will|should|does|do|is|are) .{0,80}\b(?:doing|do|done|plan|planning)|"
                                 r"what (?:happened|came) next|follow[- ]up)\b", re.IGNORECASE)
+# A question about the document's own date ("when was the letter sent", "what date does the note bear"): the
+# document's date, shown with every citation, answers it.
+DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|delivered|signed|bear|bears|adopted|"
+                                    r"released|presented|gave|given)\b", re.IGNORECASE)
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
                               r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
@@ -91,7 +95,7 @@ LATEST = re.compile(r"\b(latest|now|currently|current|today|at present|most rece
 AMOUNT = re.compile(r"(\bEUR\b|€|\bmillion\b|\bbillion\b|\bbn\b|\b\d+\s?m\b|\bUSD\b|\$)", re.IGNORECASE)
 DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r")(?: \d{4})?|"
                   r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2})\b", re.IGNORECASE)
-COUNT = re.compile(r"\b(\d{1,3}(?:[,.]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+COUNT = re.compile(r"\b(\d{1,3}(?:[,. \u00a0\u202f]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                    r"dozens?|hundreds?|thousands?)\b(?! ?(?:%|per cent|million|billion|bn|m\b))", re.IGNORECASE)
 _TITLE_BEFORE_NAME = r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President)"
 PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)*)")
