@@ -31,10 +31,13 @@ define uv_env
   export UV_INDEX_STRATEGY=unsafe-best-match;
 endef
 
-# The uv to use: .venv's, one on PATH, or uv $(UV_VERSION) installed into .venv by pip; none: pip.
+# The uv to use: .venv's, one on PATH, or uv $(UV_VERSION) installed into .venv by pip; none, or
+# INSTALLER=pip: pip installs everything.
+INSTALLER ?= uv
 define find_uv
   uv=$(BIN)/uv; [ -x "$$uv" ] || uv=$$(command -v uv || true); \
-  [ -n "$$uv" ] || { $(BIN)/pip install --quiet --no-deps "uv==$(UV_VERSION)" 2>/dev/null && uv=$(BIN)/uv; } || uv=;
+  [ -n "$$uv" ] || { $(BIN)/pip install --quiet --no-deps "uv==$(UV_VERSION)" 2>/dev/null && uv=$(BIN)/uv; } || uv=; \
+  [ "$(INSTALLER)" != pip ] || uv=;
 endef
 
 # Install one lock exactly into .venv, or into the folder $(2) (no resolution: the lock is the
