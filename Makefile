@@ -35,9 +35,8 @@ endef
 # INSTALLER=pip: pip installs everything.
 INSTALLER ?= uv
 define find_uv
-  uv=$(BIN)/uv; [ -x "$$uv" ] || uv=$$(command -v uv || true); \
-  [ -n "$$uv" ] || { $(BIN)/pip install --quiet --no-deps "uv==$(UV_VERSION)" 2>/dev/null && uv=$(BIN)/uv; } || uv=; \
-  [ "$(INSTALLER)" != pip ] || uv=;
+  uv=; [ "$(INSTALLER)" = pip ] || { uv=$(BIN)/uv; [ -x "$$uv" ] || uv=$$(command -v uv || true); \
+  [ -n "$$uv" ] || { $(BIN)/pip install --quiet --no-deps "uv==$(UV_VERSION)" 2>/dev/null && uv=$(BIN)/uv; } || uv=; };
 endef
 
 # Install one lock exactly into .venv, or into the folder $(2) (no resolution: the lock is the
