@@ -47,16 +47,16 @@ endef
 define install_lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@torch=$$(grep -m1 '^torch==' $(1) || true); [ -z "$$torch" ] || { \
-	  echo "$(BIN)/pip install --no-deps $$torch $(if $(2),--target $(2))"; \
-	  $(BIN)/pip install --quiet --no-deps $(if $(2),--target $(2)) "$$torch"; }
+	  echo "$(BIN)/pip install --no-deps $$torch $(if $(2),--target $(2) --no-compile)"; \
+	  $(BIN)/pip install --quiet --no-deps $(if $(2),--target $(2) --no-compile) "$$torch"; }
 	@$(find_uv) $(uv_env) \
 	if [ -n "$$uv" ]; then \
-	  echo "$$uv pip install --no-deps --compile-bytecode -r $(1) $(if $(2),--target $(2),-e .) (torch left to pip)"; \
-	  "$$uv" pip install --quiet --python $(BIN)/python --no-deps --compile-bytecode \
+	  echo "$$uv pip install --no-deps -r $(1) $(if $(2),--target $(2),--compile-bytecode -e .) (torch left to pip)"; \
+	  "$$uv" pip install --quiet --python $(BIN)/python --no-deps $(if $(2),,--compile-bytecode) \
 	    -r <(grep -v '^torch==' $(1)) $(if $(2),--target $(2),-e .); \
 	else \
 	  echo "uv not available: $(BIN)/pip install --no-deps -r $(1) $(if $(2),--target $(2),-e .)"; \
-	  $(BIN)/pip install --quiet --no-deps -r <(grep -v '^torch==' $(1)) $(if $(2),--target $(2),-e .); \
+	  $(BIN)/pip install --quiet --no-deps -r <(grep -v '^torch==' $(1)) $(if $(2),--target $(2) --no-compile,-e .); \
 	fi
 endef
 
@@ -70,7 +70,8 @@ $(TEST_STAMP): $(TEST_LOCK) $(RUN_LOCK) pyproject.toml
 
 # The ONNX export runs once per venv and is kept in .venv/share. It needs PyTorch, which answering
 # does not: where .venv has no torch (the run set), the export's packages (torch set minus run
-# set) go into a folder that is put on the path for the export alone and deleted after it.
+# set) go into a folder that is put on the path for the export alone and deleted after it (not
+# compiled to bytecode: it is used once).
 EXPORT_TOOLS := $(VENV)/export-tools
 $(ONNX): | $(RUN_STAMP)
 	@if $(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('torch') is None)"; then \
