@@ -131,7 +131,7 @@ lock:
 	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) --extra torch -c $(TEST_LOCK) -o $(TORCH_LOCK); \
 	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) -c $(TEST_LOCK) --excludes <(echo sentence-transformers) -o $(RUN_LOCK)
 	@grep -q '^torch==2\.13\.0+cpu$$' $(TORCH_LOCK) || { echo "The lock did not get the local CPU wheel torch 2.13.0+cpu; is pip's find-links set?"; exit 1; }
-	@! grep -qiE '^(nvidia|triton)' $(TEST_LOCK) || { echo "The lock pulls CUDA packages; keep torch on the local CPU wheel."; exit 1; }
+	@! grep -qiE '^(nvidia|triton|cuda)' $(TEST_LOCK) || { echo "The lock pulls CUDA packages; keep torch on the local CPU wheel."; exit 1; }
 	@! grep -qE '^(torch|sentence-transformers)==' $(RUN_LOCK) || { echo "The run set must not need torch."; exit 1; }
 
 # The larger model for the comparison in the README (about 400 MB, not needed to run; its ONNX
