@@ -158,6 +158,12 @@ class QuestionAnalysis:
         return data
 
 
+# The plainer intents, most specific first: the first pattern that matches decides.
+_IN_ORDER = ((WHEN_QUESTION, "when"), (STATUS_QUESTION, "status"), (DEFINITION_QUESTION, "definition"),
+             (WHERE_QUESTION, "where"), (LIST_QUESTION, "list"), (WHAT_DONE_QUESTION, "what_done"),
+             (YES_NO_QUESTION, "yes_no"))
+
+
 def classify_intent(question: str) -> str:
     """The question's intent, most specific first (a who-leads question that says "status" is still who-leads)."""
     q = question.strip()
@@ -175,21 +181,7 @@ def classify_intent(question: str) -> str:
         return "how_many"
     if AMOUNT_QUESTION.search(q) and not WHEN_QUESTION.search(q):
         return "how_much"
-    if WHEN_QUESTION.search(q):
-        return "when"
-    if STATUS_QUESTION.search(q):
-        return "status"
-    if DEFINITION_QUESTION.search(q):
-        return "definition"
-    if WHERE_QUESTION.search(q):
-        return "where"
-    if LIST_QUESTION.search(q):
-        return "list"
-    if WHAT_DONE_QUESTION.search(q):
-        return "what_done"
-    if YES_NO_QUESTION.search(q):
-        return "yes_no"
-    return "other"
+    return next((intent for pattern, intent in _IN_ORDER if pattern.search(q)), "other")
 
 
 def _names(question: str, glossary: Glossary) -> tuple[str, ...]:
