@@ -232,7 +232,7 @@ def answer_diff(text_a: str | None, text_b: str | None) -> list[str] | None:
 
 def compare_answers(a: dict, b: dict, ids: list[str], options: Options) -> dict:
     common = [q for q in ids if q in a["answers"] and q in b["answers"]]
-    groups = [("split", s, [q for q in common if b["questions"][q]["split"] == s]) for s in SPLITS]
+    groups = [("split", s, [q for q in common if b["questions"][q]["split"] == s]) for s in ("test", "calibrate", "fit")]
     groups += [("all", "all", common)]
     groups += [("type", t, [q for q in common if b["questions"][q]["type"] == t]) for t in (*ANSWERABLE_TYPES, UNANSWERABLE)]
     tables = [{"group": g, "value": v, "n": len(m), "metrics": answer_group(a, b, m, options)} for g, v, m in groups if m]

@@ -273,8 +273,9 @@ class RunInfo:
     created_at: str
 
 
-def list_runs(runs_dir: Path, reference: Path = REFERENCE) -> list[RunInfo]:
+def list_runs(runs_dir: Path, reference: Path | None = None) -> list[RunInfo]:
     """Saved runs, newest first; the reference last."""
+    reference = reference or REFERENCE
     found = []
     if runs_dir.is_dir():
         for path in runs_dir.glob(f"*/{RUN_FILE}"):
@@ -286,8 +287,9 @@ def list_runs(runs_dir: Path, reference: Path = REFERENCE) -> list[RunInfo]:
     return found
 
 
-def resolve_run(name: str, runs_dir: Path, reference: Path = REFERENCE) -> Path:
+def resolve_run(name: str, runs_dir: Path, reference: Path | None = None) -> Path:
     """A run's file from its id (or a unique start of it), `latest`, `previous`, `reference`, or a path."""
+    reference = reference or REFERENCE
     if name in REFERENCE_NAMES:
         if not reference.is_file():
             raise AssistantError(f"There is no reference run at {_relative(reference)}; make one with "
