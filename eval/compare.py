@@ -105,7 +105,7 @@ def metric_row(metric: str, a: np.ndarray, b: np.ndarray, p: float, options: Opt
     significant = p < options.alpha and (low > 0 or high < 0)
     improved = difference > 0 if better == "higher" else difference < 0
     verdict = ("better" if improved else "worse") if significant and difference != 0 else ""
-    return {"metric": metric, "n": int(len(a)), "a": float(np.mean(a)) if len(a) else 0.0,
+    return {"metric": metric, "n": len(a), "a": float(np.mean(a)) if len(a) else 0.0,
             "b": float(np.mean(b)) if len(b) else 0.0, "diff": difference, "p": p, "low": low, "high": high,
             "better": better, "significant": bool(significant), "verdict": verdict}
 

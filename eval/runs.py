@@ -20,7 +20,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import AssistantError
@@ -93,7 +93,7 @@ def run_record(report: dict, engine, settings: Settings, gold_path: Path, ranker
     fingerprint = index_fingerprint(manifest.corpus)
     code = code_version()
     short = hashlib.sha256(json.dumps([config, fingerprint, gold_hash, code], sort_keys=True).encode()).hexdigest()[:6]
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     unit_of = {(u.doc_id, u.locator): u.unit_id for u in engine.index.units.values()}
     questions = {
         g.id: {"question": g.question, "type": g.type, "split": g.split, "intent": g.intent, "style": g.style,

@@ -7,7 +7,7 @@ text; Markdown is built here only around escaped text.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from assistant.present.markdown import passage_markdown
 

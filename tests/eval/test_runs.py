@@ -68,11 +68,11 @@ def test_the_committed_reference_is_small_slim_and_covers_the_gold_set():
 
 def test_runs_are_ignored_by_git_except_the_reference():
     def ignored(path: str) -> bool:
-        return subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT).returncode == 0
+        return subprocess.run(["git", "check-ignore", "-q", path], cwd=PROJECT_ROOT, check=False).returncode == 0
 
     assert ignored("eval/runs/20250101T000000-abcdef/run.json")
     assert not ignored("eval/runs/reference/run.json")
-    tracked = subprocess.run(["git", "ls-files", "eval/runs"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "eval/runs"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False).stdout
     assert tracked.split() == ["eval/runs/reference/run.json"]
 
 
