@@ -34,10 +34,11 @@ from assistant.search import MAX_QUESTION_CHARS, Filters, Query  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.uploads import ALLOWED_SUFFIXES, add_upload, remove_document  # noqa: E402
 from assistant.vocabulary import DOCUMENT_KINDS, MODES, UNIT_KINDS  # noqa: E402
+from app_evaluation import render_evaluation  # noqa: E402
 
 log = logging.getLogger("assistant.app")
 
-ASK, DOCUMENTS, INDEX = "Ask", "Documents", "Index"
+ASK, DOCUMENTS, INDEX, EVALUATION = "Ask", "Documents", "Index", "Evaluation"
 EXAMPLES = (
     "What is the status of returns cooperation with Bulgaria?",
     "What is being done with Türkiye against migrant smuggling?",
@@ -601,7 +602,8 @@ def main() -> None:
     choices = sidebar(engine, settings, glossary_for(settings, engine))
     st.markdown("## EU migration policy assistant")
     st.caption("Offline answers from the indexed documents only; every line cites its source passage.")
-    ask_tab, documents_tab, index_tab = st.tabs([ASK, DOCUMENTS, INDEX], key="view", on_change="rerun")
+    ask_tab, documents_tab, index_tab, evaluation_tab = st.tabs([ASK, DOCUMENTS, INDEX, EVALUATION], key="view",
+                                                                on_change="rerun")
     prompt = None
     if ask_tab.open:
         prompt = st.chat_input("Ask about the documents…" if engine else "Build the index to ask questions",
@@ -615,6 +617,9 @@ def main() -> None:
     if index_tab.open:
         with index_tab:
             render_index(engine, settings)
+    if evaluation_tab.open:
+        with evaluation_tab:
+            render_evaluation(settings)
 
 
 main()

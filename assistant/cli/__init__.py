@@ -1,4 +1,4 @@
-"""The `assistant` command: add, documents, remove, chunks, glossary, index, status, search, ask, eval, bench, models.
+"""The `assistant` command: add, documents, remove, chunks, glossary, index, status, search, ask, eval, gold, bench, models.
 
 JSON output shapes of `search` and `ask` are a contract other tools rely on: keys are
 only ever added, never renamed or removed. One module per group of commands registers them
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from assistant.cli import ask, corpus, documents, evaluate, index, models  # noqa: F401  (register the commands)
+from assistant.cli import ask, corpus, documents, evaluate, gold, index, models  # noqa: F401  (register the commands)
 from assistant.cli.group import cli
 
 
