@@ -19,12 +19,11 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from assistant.settings import PROJECT_ROOT, load_settings
 from eval.evaluation import answer_contains_evidence, normalise, ranx_scores
-from eval.gold import UNANSWERABLE, Evidence, GoldItem, split_of
+from eval.gold import Evidence, GoldItem, split_of
 from eval.machine import machine_info, machine_line
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "documents"
