@@ -2,7 +2,7 @@
 
 Start it with `make run` (or `streamlit run app.py`). Three tabs: Ask (the conversation,
 with the source panel beside it), Documents (the corpus and a reader, unit by unit) and Index
-(status, rebuild, uploads). Each view lives in its own module beside this file:
+(status, rebuild, uploads) and Evaluation. Each view lives in its own module beside this file:
 
     app_state.py         the engine (once per process), rebuilds, the conversation store
     app_conversation.py  the open conversation: its turns, asking, export
@@ -12,6 +12,7 @@ with the source panel beside it), Documents (the corpus and a reader, unit by un
     app_components.py    the two small browser components (citation previews, passage scrolling)
     app_documents.py     the Documents view
     app_index.py         the Index view and the upload form
+    app_evaluation.py    the Evaluation view (saved evaluation runs)
 
 Safety: document text, titles and questions reach the page only as plain text, through
 `assistant.present`'s escaping (every Markdown and HTML character made literal), or as data
@@ -36,11 +37,12 @@ from app_components import layout_styles  # noqa: E402
 from app_documents import DOCUMENTS, render_documents  # noqa: E402
 from app_index import render_index  # noqa: E402
 from app_sidebar import sidebar  # noqa: E402
+from app_evaluation import render_evaluation  # noqa: E402
 from app_state import conversation_store, glossary_for, load  # noqa: E402
 from assistant.search import MAX_QUESTION_CHARS  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 
-ASK, INDEX = "Ask", "Index"
+ASK, INDEX, EVALUATION = "Ask", "Index", "Evaluation"
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +74,8 @@ def main() -> None:
     choices = sidebar(engine, settings, glossary_for(settings, engine), store)
     st.markdown("## EU migration policy assistant")
     st.caption("Offline answers from the indexed documents only; every line cites its source passage.")
-    ask_tab, documents_tab, index_tab = st.tabs([ASK, DOCUMENTS, INDEX], key="view", on_change="rerun")
+    ask_tab, documents_tab, index_tab, evaluation_tab = st.tabs([ASK, DOCUMENTS, INDEX, EVALUATION], key="view",
+                                                                on_change="rerun")
     prompt = None
     if ask_tab.open:
         prompt = st.chat_input("Ask about the documents…" if engine else "Build the index to ask questions",
@@ -85,6 +88,9 @@ def main() -> None:
     if index_tab.open:
         with index_tab:
             render_index(engine, settings)
+    if evaluation_tab.open:
+        with evaluation_tab:
+            render_evaluation(settings)
 
 
 main()

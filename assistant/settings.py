@@ -24,6 +24,7 @@ DEFAULT_BACKEND = "onnx-int8"
 class PathSettings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
+    runs_dir: Path = PROJECT_ROOT / "eval" / "runs"  # saved evaluation runs (`assistant eval`), read by the app
     data_dir: Path = PROJECT_ROOT / "data"  # the app's conversations and feedback (SQLite); not committed
 
 
@@ -135,8 +136,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, overridden by ASSISTANT_* variables (see the README's settings table)."""
     env = os.environ if environ is None else environ
     return Settings(
-        paths=_group(PathSettings, env, {"corpus_dir": "ASSISTANT_CORPUS", "index_dir": "ASSISTANT_INDEX",  # type: ignore[arg-type]
-                                         "data_dir": "ASSISTANT_DATA"}),
+        paths=_group(PathSettings, env, {"corpus_dir": "ASSISTANT_CORPUS", "index_dir": "ASSISTANT_INDEX",
+                                           "runs_dir": "ASSISTANT_RUNS", "data_dir": "ASSISTANT_DATA"}),  # type: ignore[arg-type]
         embedding=_group(EmbeddingSettings, env, {"model": "ASSISTANT_MODEL", "backend": "ASSISTANT_BACKEND"}),  # type: ignore[arg-type]
         store=_group(StoreSettings, env, {  # type: ignore[arg-type]
             "name": "ASSISTANT_STORE", "milvus_uri": "ASSISTANT_MILVUS_URI", "milvus_token": "ASSISTANT_MILVUS_TOKEN",

@@ -73,7 +73,7 @@ def bench_pdf(settings) -> dict:
     """A PDF of the real action file laid out as a multi-page table (the test suite's builder)."""
     from assistant.ingest import load_lines
     from assistant.chunking import load_units
-    from tests.test_pdf_loader import action_file_pdf
+    from tests.ingest.test_pdf import action_file_pdf
 
     _, units = load_units(settings.corpus_dir)
     actions = [u for u in units if u.doc_kind == "action_file"]  # cover note and actions

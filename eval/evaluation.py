@@ -81,7 +81,8 @@ def evaluate_mode(engine, gold: list[GoldItem], mode: str, unit_ids: dict[tuple[
     for item in answerable:
         started = time.perf_counter()
         hits = engine.retriever.search(item.question, k=10, mode=mode)
-        latencies.append((time.perf_counter() - started) * 1000)
+        ms = (time.perf_counter() - started) * 1000
+        latencies.append(ms)
         ranked = [h.unit.unit_id for h in hits]
         run[item.id] = _run_from_ids(ranked)
         quotes = [normalise(e.quote) for e in item.evidence]
@@ -90,7 +91,7 @@ def evaluate_mode(engine, gold: list[GoldItem], mode: str, unit_ids: dict[tuple[
         containment_run[item.id] = _run_from_ids(ranked)
         rows.append({"id": item.id, "type": item.type, "question": item.question, "relevant": sorted(qrels[item.id]),
                      "retrieved": ranked, "first_relevant_rank": next(
-                         (i for i, u in enumerate(ranked, start=1) if u in qrels[item.id]), None)})
+                         (i for i, u in enumerate(ranked, start=1) if u in qrels[item.id]), None), "ms": round(ms, 2)})
     overall = ranx_scores(qrels, run)
     by_type = {}
     for kind in ANSWERABLE_TYPES:
@@ -220,6 +221,7 @@ def evaluate_answers(engine, gold: list[GoldItem]) -> dict:
             "names_unit": bool(named), "named_unit_first": (first in named) if named else None,
             "answerable_probability": answer.analysis.get("answerable"), "ms": round(ms, 2),
             "answer": answer.answer, "notes": answer.notes, "analysis": answer.analysis,
+            "cited": [c.unit.unit_id for c in answer.citations], "passages": [h.unit.unit_id for h in answer.hits],
         })
     splits = {split: summarise([r for r in rows if r["split"] == split]) for split in ("fit", "calibrate", "test")}
     splits["all"] = summarise(rows)
@@ -285,13 +287,22 @@ def calibration(rows: list[dict], current: float) -> dict:
 
 def run_evaluation(settings: Settings, gold_path: Path, out_dir: Path, modes: tuple[str, ...] = ("bm25", "dense", "hybrid"),
                    baseline: bool = True) -> str:
+    report, _ = build_report(settings, gold_path, modes, baseline)
+    return write_report(report, out_dir)
+
+
+def build_report(settings: Settings, gold_path: Path, modes: tuple[str, ...] = ("bm25", "dense", "hybrid"),
+                 baseline: bool = True, engine=None) -> tuple[dict, object]:
+    """The evaluation report (what eval.json holds) and the engine it was measured on (loaded unless given)."""
     from assistant.engine import load_engine
     from assistant.index import build_index, index_status
 
-    status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
-    if not status.fresh:
-        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
-    engine = load_engine(settings)
+    if engine is None:
+        status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+        if not status.fresh:
+            build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+        engine = load_engine(settings)
+    settings = engine.settings
     gold = load_gold(gold_path)
     unit_ids = {(u.doc_id, u.locator): u.unit_id for u in engine.index.units.values()}
     missing = [e for g in gold for e in g.evidence if (e.doc_id, e.locator) not in unit_ids]
@@ -314,6 +325,11 @@ def run_evaluation(settings: Settings, gold_path: Path, out_dir: Path, modes: tu
         "baseline": baseline_result,
         "answers": answers,
     }
+    return report, engine
+
+
+def write_report(report: dict, out_dir: Path) -> str:
+    """eval.json, eval.md and modes.png in `out_dir`; returns the Markdown."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "eval.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
     markdown = render_markdown(report)

@@ -233,21 +233,8 @@ def render(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--gold", type=Path, default=GOLD)
-    parser.add_argument("--model", type=Path, default=MODEL_FILE)
-    parser.add_argument("--report", type=Path, default=REPORT)
-    args = parser.parse_args(argv)
-    from assistant.engine import load_engine
-    from assistant.index import build_index, index_status
-
-    started = time.perf_counter()
-    settings = load_settings()
-    if not index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend).fresh:
-        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
-    engine = load_engine(settings)
-    gold = load_gold(args.gold)
+def fit_all(engine, gold: list[GoldItem], gold_name: str = "gold.jsonl") -> tuple[Ranker, dict]:
+    """The ranker fitted on the fit split, its selection tuned there and its threshold calibrated on calibrate."""
     fit_items = [g for g in gold if g.split == "fit" and g.answerable and g.evidence]
     data = labelled_readings(engine, fit_items)
     cv = {"cosine only": cosine_only(data)}
@@ -261,15 +248,33 @@ def main(argv: list[str] | None = None) -> None:
     calibrate_items = [g for g in gold if g.split == "calibrate"]
     threshold, calibration = calibrate(engine, ranker, calibrate_items)
     ranker = replace(ranker, answer_threshold=threshold)
-    about = {"fitted_by": "python -m eval.fit_ranker", "gold": args.gold.name, "fit_split_questions": len(data),
+    engine.answerer.ranker = None
+    about = {"fitted_by": "python -m eval.fit_ranker", "gold": gold_name, "fit_split_questions": len(data),
              "selection_tuned_on": "fit", "threshold_calibrated_on": "calibrate", "report": "eval/results/ranker.md"}
-    args.model.write_text(json.dumps(ranker.to_dict(about), indent=1) + "\n", encoding="utf-8")
-    report = {"machine": machine_line(machine_info()), "command": "python -m eval.fit_ranker", "gold": args.gold.name,
+    report = {"machine": machine_line(machine_info()), "command": "python -m eval.fit_ranker", "gold": gold_name,
               "fit_questions": len(data), "candidates": int(sum(len(d.labels) for d in data)),
               "positives": int(sum(int(d.labels.sum()) for d in data)), "calibrate_questions": len(calibrate_items),
               "cv": cv, "features": list(FEATURES), "weights": ranker.weights.tolist(), "keep_ratio": ratio,
               "keep_floor": floor, "selection": selection, "answer_threshold": threshold, "calibration": calibration,
-              "answerability": ranker.answerability}
+              "answerability": ranker.answerability, "about": about}
+    return ranker, report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--model", type=Path, default=MODEL_FILE)
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    from assistant.engine import load_engine
+    from assistant.index import build_index, index_status
+
+    started = time.perf_counter()
+    settings = load_settings()
+    if not index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend).fresh:
+        build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
+    ranker, report = fit_all(load_engine(settings), load_gold(args.gold), args.gold.name)
+    args.model.write_text(json.dumps(ranker.to_dict(report["about"]), indent=1) + "\n", encoding="utf-8")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(render(report), encoding="utf-8")
     print(render(report))

@@ -18,6 +18,23 @@ from assistant.errors import AssistantError
 
 UNANSWERABLE = "unanswerable"
 SPLITS = ("fit", "calibrate", "test")
+# The labels an item may carry (`assistant gold check` refuses others).
+TYPES = ("lookup", "status", "number", "paraphrase", "multi", UNANSWERABLE)
+INTENTS = ("status", "who_leads", "person", "when", "how_much", "how_many", "list", "comparison", "definition",
+           "where", "why", "what_done", "yes_no", "other")  # the intents of assistant/answering/analysis.py
+ANSWER_TYPES = ("status", "organisation", "person", "date", "amount", "count", "list", "text", "place", "yes_no",
+                "country")
+STYLES = ("formal", "user")
+UNANSWERABLE_KINDS = (
+    "missing_unit",  # names an action or annex item the copy does not hold (actions 24-28)
+    "redacted",  # the answer is behind [REDACTED]
+    "figure_not_given",  # the documents touch the subject but give no such figure or date
+    "person_not_named",  # asks for a name the documents do not give
+    "not_mentioned",  # a country, body or programme the documents never mention
+    "after_documents",  # an event after the newest document
+    "false_premise",  # presupposes something the documents contradict or do not say
+    "out_of_scope",  # not about EU migration policy at all
+)
 
 
 def split_of(item_id: str) -> str:

@@ -69,7 +69,7 @@ def problems_with(answer: object, question: str) -> list[str]:
         found.append(f"the JSON form fails ({exc})")
     if answer.abstained:
         retrieved = {hit.unit.unit_id for hit in answer.hits}
-        if not answer.answer.startswith("The documents ") or not answer.abstention:
+        if not answer.answer.startswith(("The documents ", "Questions in ")) or not answer.abstention:
             found.append("an abstention that is neither the fixed sentence nor says what is missing")
         elif answer.answer == NO_ANSWER and answer.citations:
             found.append("the fixed sentence with a citation")

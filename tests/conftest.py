@@ -90,3 +90,28 @@ def copy_corpus_and_index(root: Path, settings) -> tuple[Path, Path]:
     shutil.copytree(served, index_dir / GENERATIONS / served.name)
     (index_dir / POINTER).write_text(served.name + "\n", encoding="utf-8")
     return corpus, index_dir
+
+
+@pytest.fixture(scope="session")
+def evaluation(engine, settings, tmp_path_factory):
+    """One evaluation of the default configuration on the real index, saved as a run in a temporary runs folder.
+
+    The gate, the comparison tests and the app tests share it (it takes about 15 s here).
+    """
+    import time
+    from types import SimpleNamespace
+
+    from assistant.answering.ranker import MODEL_FILE
+    from eval.evaluation import build_report, write_report
+    from eval.runs import load_run, run_record, save_run
+
+    gold = ROOT / "eval" / "gold.jsonl"
+    started = time.perf_counter()
+    report, _ = build_report(settings, gold, engine=engine)
+    out = tmp_path_factory.mktemp("eval")
+    markdown = write_report(report, out)
+    record = run_record(report, engine, settings, gold, MODEL_FILE, "assistant eval", time.perf_counter() - started)
+    runs_dir = tmp_path_factory.mktemp("runs")
+    path = save_run(record, runs_dir, markdown)
+    return SimpleNamespace(report=report, markdown=markdown, out=out, record=record, path=path, runs_dir=runs_dir,
+                           run=load_run(path))

@@ -42,6 +42,11 @@ def _country_patterns() -> list[tuple[str, re.Pattern[str]]]:
     return patterns
 
 
+def _period_end(iso: str) -> str:
+    """The last day a (possibly month- or year-only) ISO date covers, comparable as text: '2024-09' -> '2024-09-31'."""
+    return {4: iso + "-12-31", 7: iso + "-31"}.get(len(iso), iso)
+
+
 class AbstentionRules:
     """The rules, with what they need from the index read once."""
 
@@ -53,7 +58,8 @@ class AbstentionRules:
         self._documents: dict[str, Document] = {d.id: d for d in index.documents}
         self._corpus_lower = " ".join(u.text for u in index.units.values()).lower()
         dates = [d.date for d in index.documents if d.date]
-        self.newest = max(dates) if dates else ""
+        self.newest = max(dates, key=_period_end) if dates else ""
+        self._newest_end = _period_end(self.newest) if self.newest else ""
 
     def absent_locator(self, question: str) -> str:
         """A question about an action or annex item this corpus does not hold is not answerable."""
@@ -104,21 +110,21 @@ class AbstentionRules:
         """A question about what happened at a time later than the newest document cannot be answered."""
         if not self.newest or not PAST_EVENT.search(question):
             return ""
-        newest = self.newest
+        newest = self._newest_end  # a document dated only "2024-09" may speak of all of September 2024
         for match in QUESTION_DATE.finditer(question):
             day, month, year = match.group(1), match.group(2), match.group(3)
             mentioned = f"{year}-{month_number(month):02d}-{int(day) if day else 1:02d}"
             if mentioned > newest:
-                return (f"The newest document is dated {human_date(newest)}; it cannot say what happened "
+                return (f"The newest document is dated {human_date(self.newest)}; it cannot say what happened "
                         f"{'on' if day else 'in'} {match.group(0)}.")
         for match in QUARTER.finditer(question):  # a quarter that ends after the newest document
             end_month = 3 * int(match.group(1))
             if f"{match.group(2)}-{end_month:02d}-28" > newest:
-                return (f"The newest document is dated {human_date(newest)}; it cannot say what happened in "
+                return (f"The newest document is dated {human_date(self.newest)}; it cannot say what happened in "
                         f"{match.group(0)}.")
         for year in YEAR.findall(question):
             if int(year) > int(newest[:4]):
-                return f"The newest document is dated {human_date(newest)}; it cannot say what happened in {year}."
+                return f"The newest document is dated {human_date(self.newest)}; it cannot say what happened in {year}."
         return ""
 
     @staticmethod

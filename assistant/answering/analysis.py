@@ -63,6 +63,10 @@ YES_NO_QUESTION = re.compile(r"^\W*(is|are|was|were|has|have|had|does|do|did|wil
 WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done|planned|foreseen|proposed)|way ahead|"
                                 r"next steps?|what (?:will|should|does|do|is|are) .{0,80}\b(?:doing|do|done|plan|planning)|"
                                 r"what (?:happened|came) next|follow[- ]up)\b", re.IGNORECASE)
+# A question about the document's own date ("when was the letter sent", "what date does the note bear"): the
+# document's date, shown with every citation, answers it.
+DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|delivered|signed|bear|bears|adopted|"
+                                    r"released|presented|gave|given)\b", re.IGNORECASE)
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
                               r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
@@ -91,7 +95,7 @@ LATEST = re.compile(r"\b(latest|now|currently|current|today|at present|most rece
 AMOUNT = re.compile(r"(\bEUR\b|€|\bmillion\b|\bbillion\b|\bbn\b|\b\d+\s?m\b|\bUSD\b|\$)", re.IGNORECASE)
 DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r")(?: \d{4})?|"
                   r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2})\b", re.IGNORECASE)
-COUNT = re.compile(r"\b(\d{1,3}(?:[,.]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+COUNT = re.compile(r"\b(\d{1,3}(?:[,. \u00a0\u202f]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                    r"dozens?|hundreds?|thousands?)\b(?! ?(?:%|per cent|million|billion|bn|m\b))", re.IGNORECASE)
 _TITLE_BEFORE_NAME = r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President)"
 PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)*)")
@@ -154,6 +158,12 @@ class QuestionAnalysis:
         return data
 
 
+# The plainer intents, most specific first: the first pattern that matches decides.
+_IN_ORDER = ((WHEN_QUESTION, "when"), (STATUS_QUESTION, "status"), (DEFINITION_QUESTION, "definition"),
+             (WHERE_QUESTION, "where"), (LIST_QUESTION, "list"), (WHAT_DONE_QUESTION, "what_done"),
+             (YES_NO_QUESTION, "yes_no"))
+
+
 def classify_intent(question: str) -> str:
     """The question's intent, most specific first (a who-leads question that says "status" is still who-leads)."""
     q = question.strip()
@@ -171,21 +181,7 @@ def classify_intent(question: str) -> str:
         return "how_many"
     if AMOUNT_QUESTION.search(q) and not WHEN_QUESTION.search(q):
         return "how_much"
-    if WHEN_QUESTION.search(q):
-        return "when"
-    if STATUS_QUESTION.search(q):
-        return "status"
-    if DEFINITION_QUESTION.search(q):
-        return "definition"
-    if WHERE_QUESTION.search(q):
-        return "where"
-    if LIST_QUESTION.search(q):
-        return "list"
-    if WHAT_DONE_QUESTION.search(q):
-        return "what_done"
-    if YES_NO_QUESTION.search(q):
-        return "yes_no"
-    return "other"
+    return next((intent for pattern, intent in _IN_ORDER if pattern.search(q)), "other")
 
 
 def _names(question: str, glossary: Glossary) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.answering import weights as w
 from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name
-from assistant.answering.analysis import QuestionAnalysis, analyse
+from assistant.answering.analysis import DOCUMENT_DATE_QUESTION, QuestionAnalysis, analyse
 from assistant.answering.candidates import (
     FEATURES,
     Candidate,
@@ -172,6 +172,8 @@ class Answerer:
         if analysis.answer_type not in TYPE_FLAGS:
             return False
         best_unit = ranked[0].hit.unit.unit_id
+        if analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question):
+            return False  # the document's own date, which heads the answer, may be what is asked
         overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
         for candidate in ranked[:w.TYPE_WINDOW]:
             about = (candidate.hit.unit.unit_id == best_unit or candidate.hit.named

@@ -28,8 +28,8 @@ SYSTEM_PROMPT = (
     "If the passages do not answer the question, reply exactly: The documents do not answer this question."
 )
 _MARKER = re.compile(r"\[(\d+)\]")
-MIN_SUPPORT = 0.6  # share of a sentence's terms that must occur in the passage it cites
-MIN_SIMILARITY = 0.6  # cosine to the closest sentence of that passage
+MIN_SUPPORT = 0.6  # share of a sentence's terms that must occur in the passage it cites (set by hand, first version)
+MIN_SIMILARITY = 0.6  # cosine to the closest sentence of that passage (set by hand, first version)
 
 
 def build_prompt(question: str, hits: list[Hit]) -> str:

@@ -1,5 +1,5 @@
 """The `assistant` command: add, documents, remove, chunks, glossary, index, status, search, ask, chat, feedback,
-eval, bench, models.
+eval, gold, bench, models.
 
 JSON output shapes of `search` and `ask` are a contract other tools rely on: keys are
 only ever added, never renamed or removed. One module per group of commands registers them
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from assistant.cli import ask, corpus, documents, evaluate, feedback, index, models  # noqa: F401  (register the commands)
+from assistant.cli import ask, corpus, documents, evaluate, feedback, gold, index, models  # noqa: F401  (register the commands)
 from assistant.cli.group import cli
 
 

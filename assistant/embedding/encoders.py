@@ -18,6 +18,12 @@ from assistant.settings import DEFAULT_BACKEND
 from assistant.vocabulary import EMBEDDING_BACKENDS as BACKENDS
 
 
+def missing_torch(what: str, exc: ModuleNotFoundError) -> str:
+    """One sentence for a missing package of the [torch] extra (torch, sentence-transformers, ...)."""
+    package = (exc.name or "torch").split(".")[0].replace("_", "-")
+    return f"{what} needs {package}, which is not installed; run `pip install -e '.[torch]'`."
+
+
 class Encoder(Protocol):
     name: str
     backend: str
@@ -33,9 +39,12 @@ class SentenceTransformerEncoder:
 
     def __init__(self, name: str) -> None:
         set_offline_flags()
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+        except ModuleNotFoundError as exc:
+            raise AssistantError(missing_torch("The torch backend", exc)) from None
 
         transformers_logging.disable_progress_bar()
 

@@ -100,8 +100,10 @@ def _export_fp32(name: str, destination: Path) -> None:
     try:
         import torch
         from transformers import AutoModel
-    except ImportError:
-        raise AssistantError("Exporting to ONNX needs torch and transformers; run: pip install -e .") from None
+    except ModuleNotFoundError as exc:
+        from assistant.embedding.encoders import missing_torch
+
+        raise AssistantError(missing_torch("Exporting the model to ONNX", exc)) from None
 
     folder = model_path(name)
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager", local_files_only=True).eval()
@@ -157,8 +159,10 @@ def _model_input_names(model: object) -> tuple[str, ...]:
 def _quantize(name: str, source: Path, destination: Path) -> None:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
-    except ImportError:
-        raise AssistantError("Quantizing needs onnxruntime and onnx; run: pip install -e .") from None
+    except ModuleNotFoundError as exc:  # onnx, from the [torch] extra: quantizing is part of the export
+        from assistant.embedding.encoders import missing_torch
+
+        raise AssistantError(missing_torch("Quantizing the model", exc)) from None
     import logging
 
     excluded = _fp32_nodes(source, INT8_FP32_NODES.get(name))

@@ -31,7 +31,12 @@ def encode_in_processes(model: str, texts: Sequence[str], workers: int = 2, batc
     if not texts:
         return np.zeros((0, spec.dimension), dtype=np.float32)
     set_offline_flags()
-    from sentence_transformers import SentenceTransformer
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ModuleNotFoundError as exc:
+        from assistant.embedding.encoders import missing_torch
+
+        raise AssistantError(missing_torch("Embedding on several processes", exc)) from None
 
     st_model = SentenceTransformer(str(model_path(model)), device="cpu", local_files_only=True)
     st_model.max_seq_length = spec.max_seq_length

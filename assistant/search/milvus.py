@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 # pymilvus 2.5.12-2.5.18 cannot decode an empty query result from the 2.5.1 engine when the
 # collection has an ARRAY field ("Unsupported data type: 0"); 2.5.11 can.
 PYMILVUS_VERSION = "2.5.11"
-INSTALL_HINT = f"pip install 'pymilvus=={PYMILVUS_VERSION}' 'milvus-lite==2.5.1'"
+INSTALL_HINT = "pip install -e '.[milvus]'"  # the extra pins pymilvus==2.5.11 and milvus-lite==2.5.1
+MISSING = "The {what} needs {package}, which is not installed; run `" + INSTALL_HINT + "`."
 DEFAULT_COLLECTION = "assistant_chunks"
 DEFAULT_DB_FILE = "milvus.db"
 LOCAL_INDEX_TYPES = ("FLAT", "IVF_FLAT", "AUTOINDEX")  # what the local engine accepts
@@ -130,8 +131,10 @@ class MilvusSettings:
 def _engine_dir() -> Path:
     """milvus-lite's folder of native files, found without importing its Python wrapper."""
     if importlib.util.find_spec("pymilvus") is None:
-        raise AssistantError(f"The Milvus store needs pymilvus and the milvus-lite engine: {INSTALL_HINT}.")
+        raise AssistantError(MISSING.format(what="Milvus store", package="pymilvus"))
     spec = importlib.util.find_spec("milvus_lite")
+    if spec is None:
+        raise AssistantError(MISSING.format(what="local Milvus engine", package="milvus-lite"))
     folder = Path(next(iter(spec.submodule_search_locations or []), "")) / "lib" if spec else None
     if folder is None or not (folder / "milvus").is_file():
         raise AssistantError("The local Milvus engine is missing: milvus-lite 3 is a Python stand-in without it; "
@@ -326,7 +329,7 @@ class MilvusStore:
         try:
             from pymilvus import MilvusClient
         except ImportError:
-            raise AssistantError(f"The Milvus store needs pymilvus: {INSTALL_HINT}.") from None
+            raise AssistantError(MISSING.format(what="Milvus store", package="pymilvus")) from None
         settings.check()
         if settings.local:
             _check_local_client()

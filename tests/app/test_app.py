@@ -203,7 +203,7 @@ def test_markup_in_a_question_is_shown_as_typed(app):
 def test_no_element_on_any_view_allows_html(app):
     ask(app, BULGARIA)
     click(app, buttons(app, "source-")[0].key)  # the source panel open too
-    views = ["Ask", "Documents", "Index"]
+    views = ["Ask", "Documents", "Index", "Evaluation"]
     for view in views:
         show(app, view)
         for element in [*app.markdown, *app.caption]:
@@ -663,3 +663,118 @@ def test_a_cited_pdf_page_is_shown_with_the_sentence_marked(workspace, settings)
     assert len(images) == 1, "the page image is shown"
     caption = images[0].proto.imgs[0].caption
     assert caption.startswith(f"Page {citation.unit.page_start} of 3") and "found and marked" in caption
+
+
+# --- the Evaluation tab ----------------------------------------------------------------------
+
+
+APP_EVALUATION = ROOT / "app_evaluation.py"
+
+
+def test_the_evaluation_tab_never_allows_html():
+    source = APP_EVALUATION.read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            assert not any(k.arg == "unsafe_allow_html" for k in node.keywords)
+            assert not (isinstance(node.func, ast.Attribute) and node.func.attr in ("html", "components"))
+    assert "streamlit.components" not in source
+
+
+def test_app_py_only_adds_the_tab_and_one_call():
+    """The Evaluation tab's rendering lives in app_evaluation.py; app.py imports it and calls it once."""
+    source = APP.read_text(encoding="utf-8")
+    assert source.count("render_evaluation(") == 1 and "from app_evaluation import render_evaluation" in source
+
+
+@pytest.fixture
+def runs(evaluation, tmp_path, monkeypatch):
+    """A runs folder with the session's run (A) and a copy (B) whose hybrid ranking lost five first hits and
+    whose answer to one question changed and carries markup."""
+    import copy
+
+    from eval.runs import save_run
+
+    folder = tmp_path / "runs"
+    record = copy.deepcopy(evaluation.record)
+    save_run({**record, "id": "20250101T000000-aaaaaa"}, folder)
+    demoted = [q for q, r in record["retrieval"]["hybrid"].items() if r["ranked"][0] in record["questions"][q]["relevant"]][:5]
+    for q in demoted:
+        relevant = set(record["questions"][q]["relevant"])
+        record["retrieval"]["hybrid"][q]["ranked"] = [u for u in record["units"] if u not in relevant][:10]
+    changed = next(q for q, a in record["answers"].items() if a["contains_evidence"] and q not in demoted)
+    record["answers"][changed].update(answer=HOSTILE, answer_sha="changed", contains_evidence=False)
+    record["config"]["rrf_k"] = 10
+    save_run({**record, "id": "20250102T000000-bbbbbb"}, folder)
+    monkeypatch.setenv("ASSISTANT_RUNS", str(folder))
+    return {"demoted": demoted, "changed": changed, "record": record}
+
+
+def evaluation_tab():
+    return show(start(timeout=120), "Evaluation")
+
+
+def frame(where, *columns: str):
+    """The first dataframe (under `where`: the page or a block) whose columns start with these."""
+    return next(d.value for d in where.dataframe if tuple(d.value.columns[:len(columns)]) == columns)
+
+
+@slow
+def test_the_evaluation_tab_shows_the_latest_run_with_tables_and_charts(runs):
+    at = evaluation_tab()
+    assert at.selectbox(key="ev_run").value == "20250102T000000-bbbbbb"
+    modes = frame(at, "mode", "recall@1")
+    assert list(modes["mode"]) == ["bm25", "dense", "hybrid"]
+    assert modes.set_index("mode").loc["hybrid", "recall@5"] == round(
+        runs["record"]["summary"]["modes"]["hybrid"]["overall"]["recall@5"], 3)
+    assert set(frame(at, "type", "recall@1")["type"]) == {"lookup", "status", "number", "paraphrase", "multi"}
+    assert list(frame(at, "split", "answerable")["split"]) == ["test", "calibrate", "fit", "all"]
+    assert len(frame(at, "threshold")) == len(runs["record"]["summary"]["answers"]["calibration"]["table"])
+    assert len(at.get("vega_lite_chart")) == 3  # by mode, by type, the abstention trade-off
+    assert any("rrf\\_k 10" in c.value for c in at.caption)
+
+
+@slow
+def test_two_runs_compared_in_the_tab_give_p_values_and_the_questions_that_changed(runs):
+    at = evaluation_tab()
+    at.selectbox(key="ev_a").set_value("20250101T000000-aaaaaa").run()
+    at.button(key="ev_compare").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    section = next(e for e in at.expander if e.label.startswith(ui.escape_inline("Retrieval, hybrid")))
+    assert "5 questions worse" in section.label
+    hybrid = frame(section, "group", "n", "metric").set_index("metric")
+    assert hybrid.loc["recall@1", "B - A"].startswith("-") and hybrid.loc["recall@1", "p"] != "1.000"
+    assert list(hybrid.columns) == ["group", "n", "A", "B", "B - A", "p", "95% interval", "verdict"]
+    worse = frame(section, "change", "id")
+    assert set(worse["id"]) == set(runs["demoted"]) and set(worse["change"]) == {"worse"}
+    assert runs["changed"] in set(frame(at, "change", "id", "type", "split", "A")["id"])
+    dense = next(e for e in at.expander if e.label.startswith(ui.escape_inline("Retrieval, dense")))
+    assert "no significant difference" in dense.label and "0 questions worse" in dense.label
+    assert any("Settings changed\\: rrf\\_k 60 → 10" in c.value for c in at.caption)
+    # the drill-down offers the questions that changed first
+    assert at.selectbox(key="ev_question").options[0].startswith(runs["changed"])
+
+
+@slow
+def test_drilling_down_shows_gold_evidence_highlighted_passages_and_the_answer_escaped(runs):
+    at = evaluation_tab()
+    question = runs["changed"]
+    item = runs["record"]["questions"][question]
+    at.selectbox(key="ev_question").set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(m.value for m in at.markdown)
+    assert ui.escape_markdown(item["answer"]) in text
+    assert all(":orange-background[" + ui.escape_inline(e["quote"]) + "]" in text for e in item["evidence"])
+    assert ui.answer_markdown(HOSTILE) in text and "\\<script\\>" in text
+    relevant = [e for e in at.expander if e.label.endswith("relevant")]
+    assert relevant and any(":orange-background[**" in m.value for e in relevant for m in e.markdown)
+    for element in all_markdown(at):
+        assert not re.search(r"(?<!\\)<", element.value), element.value
+        assert not element.proto.allow_html
+
+
+@slow
+def test_with_no_saved_run_the_tab_says_how_to_make_one(tmp_path, monkeypatch, engine):
+    monkeypatch.setenv("ASSISTANT_RUNS", str(tmp_path / "none"))
+    monkeypatch.setattr("eval.runs.REFERENCE", tmp_path / "no-reference.json")
+    at = evaluation_tab()
+    assert [i.value for i in at.info] == ["No saved evaluation runs yet: `assistant eval` saves one under eval/runs/."]

@@ -1,4 +1,10 @@
-"""The evaluation runs offline on the real index and the default configuration holds its floors."""
+"""The regression gate: the default configuration on the real index holds its floors, and nothing drops
+significantly against the committed reference run (eval/runs/reference/run.json).
+
+A change fails here only when a drop is significant (paired test p < 0.05 and the bootstrap
+interval excludes 0) or a figure crosses a floor of eval/floors.json, not on noise. Refresh the
+reference on purpose with `assistant eval --save-reference` (README, Evaluation).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,25 @@ import json
 
 import pytest
 
-from eval.evaluation import METRICS, load_gold, run_evaluation
 from assistant.settings import PROJECT_ROOT
+from eval.evaluation import METRICS, load_gold
 
 pytestmark = pytest.mark.slow
 FLOORS = json.loads((PROJECT_ROOT / "eval" / "floors.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def report(engine, settings, tmp_path_factory):
-    out = tmp_path_factory.mktemp("eval")
-    markdown = run_evaluation(settings, PROJECT_ROOT / "eval" / "gold.jsonl", out)
-    data = json.loads((out / "eval.json").read_text(encoding="utf-8"))
-    return markdown, data, out
+def report(evaluation):
+    data = json.loads((evaluation.out / "eval.json").read_text(encoding="utf-8"))
+    return evaluation.markdown, data, evaluation.out
+
+
+@pytest.fixture(scope="module")
+def against_reference(evaluation):
+    from eval.compare import compare_runs
+    from eval.runs import REFERENCE, load_run
+
+    return compare_runs(load_run(REFERENCE), evaluation.run)
 
 
 def test_gold_set_has_the_kinds_of_questions_asked_for():
@@ -83,3 +95,22 @@ def test_the_report_is_written_as_markdown_json_and_a_chart(report):
     assert "| hybrid |" in markdown and "recursive splitter" in markdown
     assert (out / "eval.md").read_text(encoding="utf-8") == markdown
     assert (out / "modes.png").stat().st_size > 10_000
+
+
+def test_nothing_drops_significantly_against_the_reference_run(against_reference):
+    """Hybrid retrieval over all questions, and the answers on the test split (the reported figures)."""
+    from eval.compare import significant_drops
+    from eval.runs import REFRESH_REFERENCE
+
+    drops = significant_drops(against_reference)
+    assert drops == [], (f"Significant drops against eval/runs/reference (if intended, refresh it with "
+                         f"`{REFRESH_REFERENCE}` and commit it): " + "; ".join(drops))
+
+
+def test_the_reference_run_covers_the_gold_set_and_every_mode(against_reference):
+    """A reference that misses questions or modes would let a change through unseen on them."""
+    questions = against_reference["questions"]
+    assert questions["compared"] >= 0.95 * (questions["compared"] + len(questions["only_b"])), (
+        f"{len(questions['only_b'])} gold questions are not in the reference run; refresh it.")
+    assert set(against_reference["retrieval"]) == {"bm25", "dense", "hybrid"}
+    assert against_reference["modes_only_in_b"] == []

@@ -1,0 +1,43 @@
+"""The committed sentence ranker is what the fit split gives, and it ranks better than cosine alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answering.ranker import MODEL_FILE, ranker_from_dict
+from assistant.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def refit(engine):
+    from eval.fit_ranker import fit_all
+    from eval.gold import load_gold
+
+    return fit_all(engine, load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"))
+
+
+def test_the_committed_ranker_is_what_the_fit_split_gives(refit):
+    """A change of features, retrieval or gold that is not followed by `python -m eval.fit_ranker` fails here."""
+    fitted, _ = refit
+    committed = ranker_from_dict(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
+    np.testing.assert_allclose(committed.weights, fitted.weights, atol=1e-4)
+    assert (committed.keep_ratio, committed.keep_floor) == (fitted.keep_ratio, fitted.keep_floor)
+    assert committed.answer_threshold == pytest.approx(fitted.answer_threshold)
+
+
+def test_the_learned_ranker_beats_cosine_alone_out_of_fold(refit):
+    _, report = refit
+    learned = report["cv"]["logistic regression, C = 0.03"]
+    assert learned["p@1"] > report["cv"]["cosine only"]["p@1"] and learned["mrr"] > report["cv"]["cosine only"]["mrr"]
+
+
+def test_the_threshold_was_calibrated_on_the_calibrate_split_only(refit):
+    _, report = refit
+    assert report["about"]["threshold_calibrated_on"] == "calibrate" and report["calibrate_questions"] > 0
+    chosen = next(r for r in report["calibration"] if r["threshold"] == report["answer_threshold"])
+    assert chosen["false_abstention"] <= 0.05
