@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -132,7 +133,7 @@ def chat(mode, as_json, store_name, doc, kind, section, country, date_from, date
     engine = _engine(store_name)
     filters = filters_from(doc, kind, section, country, date_from, date_to)
     context: list[str] = []
-    for line in click.get_text_stream("stdin"):
+    for line in sys.stdin:
         if not line.strip():
             continue
         try:
