@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.group import cli, settings_for
+from assistant.cli.group import cli, say, settings_for
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT
 
@@ -40,7 +40,7 @@ def evaluate(gold: Path | None, out: Path | None, modes: str, no_baseline: bool)
         modes=tuple(m.strip() for m in modes.split(",") if m.strip()),
         baseline=not no_baseline,
     )
-    click.echo(report)
+    say(report)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
