@@ -492,7 +492,12 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
     try:
         status = ui.cached_status(settings)
     except AssistantError as exc:
-        st.error(ui.escape_markdown(str(exc)))
+        st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
+        status = None
+    except Exception:  # never a traceback or a server path on the page; the Rebuild button stays
+        log.exception("reading the index status failed")
+        st.error("The index status could not be read; rebuild the index, and if that fails too the details are in "
+                 "the server log.", icon=":material/error:")
         status = None
     if status is not None:
         if status.fresh:

@@ -67,8 +67,8 @@ def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
         settings.model if check_fresh else None,
         settings.backend if check_fresh else None,
     )
+    glossary = load_glossary(settings.corpus_dir)  # before the encoder: a damaged glossary is told at once
     encoder = load_encoder(index.model, index.backend)
-    glossary = load_glossary(settings.corpus_dir)
     retriever = Retriever(index, encoder, glossary, settings.retrieval)
     retriever.store = open_store(settings, index, retriever.entries)
     return Engine(settings, index, glossary, retriever, Answerer(retriever, settings.answer))

@@ -44,6 +44,7 @@ from assistant.ingest import (
     load_documents,
     load_source,
     read_blocks,
+    read_metadata_entries,
     size_limit_sentence,
 )
 from assistant.ingest.metadata import derive_metadata, title_from_name
@@ -393,8 +394,8 @@ def add_paths(corpus_dir: Path, paths: Iterable[str], *, metadata: dict[str, dic
 
 
 def _metadata_entries(corpus_dir: Path) -> list[dict]:
-    path = corpus_dir / UPLOADS_METADATA
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    """The uploads' metadata, checked against its schema: a damaged file is never written over."""
+    return read_metadata_entries(corpus_dir, corpus_dir / UPLOADS_METADATA)
 
 
 def _write_metadata(corpus_dir: Path, entries: list[dict]) -> None:

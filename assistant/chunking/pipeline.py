@@ -8,6 +8,7 @@ from pathlib import Path
 from assistant.chunking.parts import ChunkSettings, chunk_units
 from assistant.chunking.tokens import TokenCounter
 from assistant.chunking.units import units_for_document
+from assistant.errors import AssistantError
 from assistant.ingest import Glossary, document_path, load_documents, load_glossary, load_lines
 from assistant.models import model_path, model_spec
 from assistant.records import Chunk, Document, Unit
@@ -39,6 +40,10 @@ def load_units(corpus_dir: Path, glossary: Glossary | None = None,
 def chunk_corpus(corpus_dir: Path, model: str) -> ChunkedCorpus:
     glossary = load_glossary(corpus_dir)
     documents, units = load_units(corpus_dir, glossary, model)
+    if not documents:
+        raise AssistantError(f"The corpus in {corpus_dir.name} has no documents ({corpus_dir.name}/documents.json lists "
+                             "none and none were added); add documents with `assistant add`, or restore "
+                             "corpus/documents.json from the repository.")
     settings = chunk_settings_for(model)
     counter = TokenCounter(model_path(model))
     by_id = {d.id: d for d in documents}

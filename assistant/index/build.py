@@ -26,9 +26,9 @@ from assistant.index import vectors as vector_files
 from assistant.index.generations import (
     BUILDING_PREFIX,
     GENERATIONS,
-    current_generation,
     new_generation_name,
     remove_old_generations,
+    served_generation,
     swap_pointer,
 )
 from assistant.index.manifest import (
@@ -42,7 +42,7 @@ from assistant.index.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.index.storage import fsync_tree, sha256_text, write_jsonl
+from assistant.index.storage import fsync_tree, sha256_file, sha256_text, write_jsonl
 from assistant.models import model_spec
 
 Progress = Callable[[str, float], None]
@@ -52,25 +52,36 @@ def sentence_hash(text: str) -> str:
     return sha256_text("sentence\n" + text)[:20]
 
 
+def _reusable_generations(index_dir: Path) -> list[Path]:
+    """The served generation first, then the other finished ones, newest first (a damaged pointer names none)."""
+    served = served_generation(index_dir)
+    folder = index_dir / GENERATIONS
+    others = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p != served),
+                    key=lambda p: p.name, reverse=True) if folder.is_dir() else []
+    return ([served] if served is not None else []) + others
+
+
 def _previous_vectors(index_dir: Path, model: str, backend: str) -> dict[str, np.ndarray]:
-    """content hash -> vector from the served index, if it was built with the same model."""
-    generation = current_generation(index_dir)
-    if generation is None:
-        return {}
-    try:
-        manifest = read_manifest(generation)
-        if manifest.model != model or manifest.backend != backend:
-            return {}
-        cache: dict[str, np.ndarray] = {}
-        for file, entries in (("vectors.npy", manifest.chunks), ("sentence_vectors.npy", manifest.sentences)):
-            vectors = np.load(generation / file, mmap_mode="r")
-            hashes = [entry.content_hash for entry in entries]
-            if len(hashes) != vectors.shape[0]:
-                return {}
-            cache.update({h: np.array(vectors[row]) for row, h in enumerate(hashes)})
-        return cache
-    except (AssistantError, OSError, ValueError, KeyError):
-        return {}  # a damaged index gives no cache; everything is embedded again
+    """content hash -> vector from the served index (or, when it is damaged, the newest whole one) built with
+    the same model; vector files are checked against the manifest's checksums before they are reused."""
+    for generation in _reusable_generations(index_dir):
+        try:
+            manifest = read_manifest(generation)
+            if manifest.model != model or manifest.backend != backend:
+                continue
+            cache: dict[str, np.ndarray] = {}
+            for file, entries in (("vectors.npy", manifest.chunks), ("sentence_vectors.npy", manifest.sentences)):
+                if manifest.files.get(file) != sha256_file(generation / file):
+                    raise ValueError(f"{file} does not match its checksum")
+                vectors = np.load(generation / file, mmap_mode="r")
+                hashes = [entry.content_hash for entry in entries]
+                if len(hashes) != vectors.shape[0]:
+                    raise ValueError(f"{file} has {vectors.shape[0]} rows for {len(hashes)} entries")
+                cache.update({h: np.array(vectors[row]) for row, h in enumerate(hashes)})
+            return cache
+        except (AssistantError, OSError, ValueError, KeyError):
+            continue  # a damaged generation gives no cache; the next older one may
+    return {}
 
 
 @dataclass
@@ -170,7 +181,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
         swap_pointer(index_dir, name)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if final.exists() and current_generation(index_dir) != final:
+        if final.exists() and served_generation(index_dir) != final:
             shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
         if isinstance(exc, OSError):
             raise AssistantError(

@@ -27,7 +27,10 @@ class IndexStatus:
 
 def _staleness(index_dir: Path, corpus_dir: Path, model: str, backend: str) -> tuple[IndexStatus, Path | None]:
     """The status, and the generation folder when one is served; files are not checked here."""
-    generation = current_generation(index_dir)
+    try:
+        generation = current_generation(index_dir)
+    except StaleIndexError as exc:  # a damaged pointer: there is an index, and it cannot be served
+        return IndexStatus(True, False, str(exc)), None
     if generation is None:
         return IndexStatus(False, False, f"No index has been built in {index_dir} yet."), None
     try:
@@ -88,7 +91,7 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | Non
         status, generation = _staleness(index_dir, corpus_dir, model, backend)
         if not status.fresh:
             reason = status.reason
-            if generation is None:
+            if not status.exists:
                 reason = f"No index has been built in {index_dir}; run `assistant index` first."
             elif "`assistant index`" not in reason:
                 reason = f"{reason.rstrip('.')}; run `assistant index` to rebuild it."

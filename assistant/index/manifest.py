@@ -16,10 +16,36 @@ from assistant.chunking import CHUNKER_VERSION
 from assistant.errors import AssistantError, StaleIndexError
 from assistant.index.storage import sha256_file, sha256_text
 from assistant.ingest import GLOSSARY_FILE, document_path, load_documents
+from assistant.ingest.schemas import load_checked, shown_path
 from assistant.models import model_spec
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+
+_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+SCHEMA: dict[str, Any] = {  # the entries of chunks and sentences (one per chunk) are checked by `_entries`, faster
+    "type": "object",
+    "required": ["format_version", "model", "backend", "dimension", "chunker"],
+    "properties": {
+        "format_version": {"type": "integer"}, "model": {"type": "string"}, "backend": {"type": "string"},
+        "dimension": {"type": "integer", "minimum": 1}, "chunker": {"type": "object"}, "built_at": {"type": "string"},
+        "corpus": {"type": "object", "properties": {"documents": _STRINGS, "glossary": {"type": "string"}}},
+        "vector_index": {"type": "object"}, "units": {"type": "integer", "minimum": 0},
+        "documents": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "units", "content_hash"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "units": {"type": "integer"},
+                           "content_hash": {"type": "string"}}}},
+        "chunks": {"type": "array"}, "sentences": {"type": "array"}, "splitter": {"type": "string"}, "files": _STRINGS,
+    },
+}
+
+
+def _entries(rows: list, names: tuple[str, str], label: str, where: str) -> None:
+    """Every entry an object of exactly two strings; one sentence naming the first that is not."""
+    for position, row in enumerate(rows, start=1):
+        if not (type(row) is dict and len(row) == 2 and all(type(row.get(name)) is str for name in names)):
+            raise StaleIndexError(f"{label}: {where} entry {position} is not an object with {names[0]} and {names[1]}; "
+                                 "run `assistant index` to rebuild it.")
 
 
 @dataclass(frozen=True)
@@ -93,10 +119,15 @@ class Manifest:
 
 
 def read_manifest(generation: Path) -> Manifest:
+    """The generation's manifest, checked against its schema; one sentence (rebuild it) on any problem."""
+    label = shown_path(generation / MANIFEST, 4)
+    fix = "run `assistant index` to rebuild it"
     try:
-        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise AssistantError(f"The index manifest in {generation} is missing or damaged; run `assistant index` to rebuild it.") from None
+        data = load_checked(generation / MANIFEST, SCHEMA, label, fix)
+    except AssistantError as exc:
+        raise StaleIndexError(str(exc)) from None
+    _entries(data.get("chunks", []), ("chunk_id", "content_hash"), label, "chunks")
+    _entries(data.get("sentences", []), ("unit_id", "content_hash"), label, "sentences")
     return Manifest.from_dict(data, generation)
 
 

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import AssistantError
 from assistant.index import POINTER, IndexStatus, current_generation, index_status
 from assistant.settings import Settings
 
@@ -35,7 +36,10 @@ def status_record(status: IndexStatus, index_dir: Path) -> dict[str, Any]:
 def _stamp(settings: Settings) -> tuple:
     """What status depends on, as cheap file stats: pointer, manifest, every corpus file."""
     paths = [settings.index_dir / POINTER]
-    generation = current_generation(settings.index_dir)
+    try:
+        generation = current_generation(settings.index_dir)
+    except AssistantError:  # a damaged pointer: index_status says so; the pointer's own stat is in the stamp
+        generation = None
     if generation is not None:
         paths.append(generation / "manifest.json")
     corpus = settings.corpus_dir
