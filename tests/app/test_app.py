@@ -322,6 +322,22 @@ def test_a_missing_index_shows_one_sentence_and_the_documents_still_list(workspa
 
 
 @slow
+@pytest.mark.parametrize("pointer", [b"\xff\xfe\x00\x9b2J", b"../../etc\n"], ids=["not-utf8", "a-path"])
+def test_a_damaged_pointer_shows_one_sentence_no_server_path_and_the_rebuild_button(workspace, pointer):
+    corpus, index_dir = workspace
+    (index_dir / "CURRENT").write_bytes(pointer)
+    at = show(start(timeout=120), "Index")
+    errors = [e.value.replace("\\", "") for e in (*at.error, *at.warning)]
+    assert any("index/CURRENT" in e for e in errors), errors
+    assert not any(str(index_dir.parent) in e for e in errors), "no server path on the page"
+    at.button(key="rebuild").click().run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    show(at, "Ask")
+    ask(at, BULGARIA)
+    assert last_turn(at).answer.citations
+
+
+@slow
 def test_an_index_rebuilt_outside_the_app_is_served_on_the_next_run(workspace, settings):
     from assistant.index import build_index
     from assistant.uploads import add_document
