@@ -502,9 +502,9 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
     if status is not None:
         if status.fresh:
             st.success(ui.escape_markdown(status.reason), icon=":material/verified:")
-        else:
-            st.warning(ui.escape_markdown(status.reason) + " Rebuild it to serve the current corpus.",
-                       icon=":material/warning:")
+        else:  # stale (served, with this notice), or damaged or foreign (refused until rebuilt)
+            advice = "" if "rebuild" in status.reason.lower() else " Rebuild it to serve the current corpus."
+            st.warning(ui.escape_markdown(status.reason) + advice, icon=":material/warning:")
         manifest = status.manifest
         with st.container(horizontal=True):
             st.metric("Documents", len(manifest.documents) if manifest else 0, border=True)

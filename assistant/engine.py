@@ -34,16 +34,21 @@ class Engine:
     answerer: Answerer
 
     def ask(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> Answer:
+        """The answer; from an index behind the corpus, with the stale notice as its last note."""
         query = as_query(query, filters, mode)
         if self.settings.llm.url:
-            return generate_answer(self.answerer, self.settings.llm, query)
-        return self.answerer.ask(query)
+            answer = generate_answer(self.answerer, self.settings.llm, query)
+        else:
+            answer = self.answerer.ask(query)
+        notice = self.index.stale_notice()
+        return replace(answer, notes=[*answer.notes, notice]) if notice else answer
 
     def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
         query = as_query(query, filters, mode)
         prepared = self.retriever.prepare(query.question)
         hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters)
-        return SearchResult(prepared.text, hits)
+        notice = self.index.stale_notice()
+        return SearchResult(prepared.text, hits, [notice] if notice else [])
 
     def with_llm(self, url: str, model: str) -> Engine:
         """The same engine with the optional generative mode on."""
@@ -60,7 +65,11 @@ class Engine:
 
 
 def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
-    """Load the index (refusing a stale one), the encoder, the glossary and the chosen vector store."""
+    """Load the index, the glossary, the encoder and the chosen vector store.
+
+    With `check_fresh` the index must be whole and built with the settings' model and chunker; one
+    behind the corpus is served, each answer and search carrying the stale notice.
+    """
     index = load_index(
         settings.index_dir,
         settings.corpus_dir if check_fresh else None,

@@ -15,6 +15,8 @@ def human_search(record: dict) -> str:
     lines = [f"Q: {record['question']}"]
     for r in record["results"]:
         lines.append(f"{r['rank']:>2}. {r['score']:.4f}  {passage_line(r)}")
+    for note in record.get("notes", []):
+        lines.append(f"Note: {note}")
     return "\n".join(lines)
 
 

@@ -290,21 +290,28 @@ def test_upload_problems_are_one_sentence_and_change_nothing(workspace, upload, 
 
 
 @slow
-def test_a_stale_index_shows_one_sentence_and_builds_on_request(workspace):
+def test_a_stale_index_keeps_answering_with_a_notice_and_builds_on_request(workspace):
     from assistant.uploads import add_document
 
     corpus, _ = workspace
     add_document(corpus, b"Frontex deployed a new team to the Moldova border in 2024.\n", "moldova.txt",
                  title="Moldova deployment", doc_date="2024-06-01")
     at = start(timeout=120)
-    warning = at.warning[0].value
-    assert "changed since the index was built" in warning and warning.count(". ") <= 1
-    assert at.chat_input(key="question").proto.disabled
-    at.button(key="build-now").click().run(timeout=180)
+    assert not at.chat_input(key="question").proto.disabled, "the last good index is served"
+    ask(at, BULGARIA)
+    answer = last_turn(at).answer
+    assert answer.citations and answer.notes[-1].startswith("Stale index: 1 document changed (1 added)")
+    show(at, "Index")
+    warning = at.warning[0].value.replace("\\", "")
+    assert "Stale index: 1 document changed" in warning and warning.count(". ") == 0
+    assert at.button(key="rebuild").proto.type == "primary"
+    at.button(key="rebuild").click().run(timeout=180)
     assert not at.exception, [e.value for e in at.exception]
-    assert not at.chat_input(key="question").proto.disabled
+    assert any("up to date" in s.value for s in at.success)
+    show(at, "Ask")
     ask(at, "Where did Frontex deploy a new team in 2024?")
     assert "Moldova deployment" in [c.unit.doc_title for c in last_turn(at).answer.citations]
+    assert not any(note.startswith("Stale") for note in last_turn(at).answer.notes)
 
 
 @slow

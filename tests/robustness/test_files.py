@@ -162,7 +162,7 @@ def test_a_damaged_glossary_is_one_sentence_naming_it(tmp_path, content, says):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["glossary"], ["index", "--quiet"], ["chunks"]])
+@pytest.mark.parametrize("command", [["glossary"], ["ask", "returns with Bulgaria"], ["index", "--quiet"], ["chunks"]])
 def test_every_command_that_reads_the_glossary_says_so_in_one_sentence(local, command):
     (local.corpus_dir / "glossary.json").write_text('{"countries": [{"name": 5}]}', encoding="utf-8")
     from assistant.ingest import load_glossary
