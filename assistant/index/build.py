@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.chunking import chunk_corpus, unit_sentences
+from assistant.chunking import SPLITTER_VERSION, chunk_corpus, sentence_cache, unit_sentences
 from assistant.errors import AssistantError
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
@@ -42,7 +42,7 @@ from assistant.index.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.index.storage import fsync_tree, sha256_file, sha256_text, write_jsonl
+from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, sha256_text, write_jsonl
 from assistant.models import model_spec
 
 Progress = Callable[[str, float], None]
@@ -84,6 +84,23 @@ def _previous_vectors(index_dir: Path, model: str, backend: str) -> dict[str, np
     return {}
 
 
+SPLITS = "splits.jsonl"  # sentence splits by line hash, reused by the next build
+
+
+def _previous_splits(index_dir: Path) -> dict[str, tuple[str, ...]]:
+    """line hash -> sentences from the served index, if it was split by this splitter and the file checks out."""
+    generation = served_generation(index_dir)
+    if generation is None:
+        return {}
+    try:
+        manifest = read_manifest(generation)
+        if manifest.splitter != SPLITTER_VERSION or manifest.files.get(SPLITS) != sha256_file(generation / SPLITS):
+            return {}
+        return {row["h"]: tuple(row["s"]) for row in read_jsonl(generation / SPLITS)}
+    except (AssistantError, OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 @dataclass
 class BuildReport:
     generation: Path
@@ -119,8 +136,9 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
     fingerprint = corpus_fingerprint(corpus_dir)
-    corpus = chunk_corpus(corpus_dir, model)
-    sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
+    with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
+        corpus = chunk_corpus(corpus_dir, model)
+        sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = _previous_vectors(index_dir, model, backend)
     texts = {c.content_hash: c.index_text for c in corpus.chunks}
@@ -150,6 +168,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
         np.save(staging / "vectors.npy", vectors)
         np.save(staging / "sentence_vectors.npy", sentence_vectors)
         write_jsonl(staging / "sentences.jsonl", [s.to_dict() for s in sentences])
+        write_jsonl(staging / SPLITS, [{"h": key, "s": list(split)} for key, split in splits.items()])
         vector_index = vector_files.build_vector_index(vectors)
         try:
             vector_files.save_index(vector_index, staging / "faiss.index")
@@ -174,6 +193,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
             chunks=tuple(ChunkEntry(c.chunk_id, c.content_hash) for c in corpus.chunks),
             sentences=tuple(SentenceEntry(s.unit_id, h) for s, h in zip(sentences, sentence_hashes)),
             files=checksums(staging),
+            splitter=SPLITTER_VERSION,
         )
         write_manifest(staging, manifest)
         fsync_tree(staging)

@@ -85,6 +85,7 @@ class Manifest:
     chunks: tuple[ChunkEntry, ...] = ()
     sentences: tuple[SentenceEntry, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    splitter: str = ""  # the sentence splitter whose splits splits.jsonl caches (chunking.SPLITTER_VERSION)
 
     def settings(self) -> dict[str, Any]:
         """The part of the manifest that must equal `expected_settings` for the index to be served."""
@@ -113,6 +114,7 @@ class Manifest:
                 chunks=tuple(ChunkEntry(**entry) for entry in data.get("chunks", [])),
                 sentences=tuple(SentenceEntry(**entry) for entry in data.get("sentences", [])),
                 files={str(k): str(v) for k, v in dict(data.get("files", {})).items()},
+                splitter=str(data.get("splitter", "")),
             )
         except (KeyError, TypeError, ValueError):
             raise AssistantError(problem) from None
