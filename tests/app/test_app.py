@@ -290,6 +290,25 @@ def test_upload_problems_are_one_sentence_and_change_nothing(workspace, upload, 
 
 
 @slow
+def test_a_hostile_pdf_is_refused_in_one_sentence_and_the_app_keeps_answering(workspace):
+    from tests.ingest.test_pdf_limits import hostile_pdf
+
+    corpus, _ = workspace
+    before = tree(corpus)
+    at = show(start(timeout=120), "Index")
+    at.file_uploader(key="upload_file_0").set_value(("slides.pdf", hostile_pdf(pages=10, rectangles=330_000),
+                                                     "application/pdf"))
+    at.button(key=[b.key for b in at.button if b.label == "Add and index"][0]).click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("slides.pdf: page 1 holds more drawing instructions"), errors
+    assert tree(corpus) == before
+    show(at, "Ask")
+    ask(at, BULGARIA)
+    assert "Action 21" in [c.unit.locator for c in last_turn(at).answer.citations]
+
+
+@slow
 def test_a_stale_index_keeps_answering_with_a_notice_and_builds_on_request(workspace):
     from assistant.uploads import add_document
 
