@@ -9,7 +9,7 @@ from assistant.chunking.parts import ChunkSettings, chunk_units
 from assistant.chunking.tokens import TokenCounter
 from assistant.chunking.units import units_for_document
 from assistant.errors import AssistantError
-from assistant.ingest import Glossary, document_path, load_documents, load_glossary, load_lines
+from assistant.ingest import Glossary, corpus_lock, document_path, load_documents, load_glossary, load_lines
 from assistant.models import model_path, model_spec
 from assistant.records import Chunk, Document, Unit
 from assistant.settings import DEFAULT_MODEL
@@ -29,11 +29,13 @@ def chunk_settings_for(model: str) -> ChunkSettings:
 
 def load_units(corpus_dir: Path, glossary: Glossary | None = None,
                model: str = DEFAULT_MODEL) -> tuple[list[Document], list[Unit]]:
-    documents = load_documents(corpus_dir)
+    with corpus_lock(corpus_dir):  # no document is added or removed while its metadata and files are read
+        documents = load_documents(corpus_dir)
+        sources = [load_lines(document_path(corpus_dir, document)) for document in documents]
     glossary = glossary if glossary is not None else load_glossary(corpus_dir)
     units: list[Unit] = []
-    for document in documents:
-        units.extend(units_for_document(document, load_lines(document_path(corpus_dir, document)), glossary, model))
+    for document, lines in zip(documents, sources):
+        units.extend(units_for_document(document, lines, glossary, model))
     return documents, units
 
 

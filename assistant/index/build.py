@@ -43,6 +43,7 @@ from assistant.index.manifest import (
     write_manifest,
 )
 from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, sha256_text, write_jsonl
+from assistant.ingest import corpus_lock
 from assistant.models import model_spec
 
 Progress = Callable[[str, float], None]
@@ -135,7 +136,8 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     started = time.perf_counter()
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
-    fingerprint = corpus_fingerprint(corpus_dir)
+    with corpus_lock(corpus_dir):  # hashed whole while no document is added or removed; chunk_corpus reads under it too
+        fingerprint = corpus_fingerprint(corpus_dir)
     with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
         corpus = chunk_corpus(corpus_dir, model)
         sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]

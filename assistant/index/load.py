@@ -130,12 +130,21 @@ class CorpusWatch:
             stamp = corpus_stamp(self.corpus_dir)
             if stamp != self._stamp:
                 try:
-                    self._notice = stale_notice(self.manifest.corpus, corpus_fingerprint(self.corpus_dir))[1]
+                    self._notice = stale_notice(self.manifest.corpus, self._fingerprint())[1]
                 except AssistantError as exc:
                     self._notice = (f"{str(exc).rstrip('.')}; until then answers come from the corpus as it was "
                                     "when the index was built.")
                 self._stamp = stamp
             return self._notice
+
+    def _fingerprint(self) -> dict:
+        """The corpus fingerprint, read again once if a document vanished while it was read (a removal under way):
+        answers never wait for the corpus lock."""
+        try:
+            return corpus_fingerprint(self.corpus_dir)
+        except AssistantError:
+            time.sleep(0.05)
+            return corpus_fingerprint(self.corpus_dir)
 
 
 @dataclass

@@ -5,8 +5,10 @@ Both metadata files are checked against their schema (assistant/ingest/schemas.p
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import Iterator
 
 from assistant.errors import AssistantError
 from assistant.ingest.dates import human_date
@@ -15,8 +17,37 @@ from assistant.ingest.issuers import short_issuer
 from assistant.vocabulary import GENRES
 
 METADATA_FILE = "documents.json"
+LOCK_FILE = ".lock"  # in the uploads folder: held while documents are added or removed, and while a build reads
+LOCK_TIMEOUT_S = 120.0
 UPLOADS_DIR = "uploads"  # documents added through the app or `assistant add`, under generated names
 UPLOADS_METADATA = "uploads/documents.json"
+
+
+@contextmanager
+def corpus_lock(corpus_dir: Path) -> Iterator[None]:
+    """The corpus held still: across threads and processes, re-entrant within a thread.
+
+    Additions and removals take it around their read-modify-write; a build takes it while it
+    reads the corpus, so that it never sees a document whose file a removal has just taken away.
+    A corpus folder that cannot be written to is read without it (nothing can change it here).
+    """
+    from filelock import FileLock, Timeout
+
+    folder = corpus_dir / UPLOADS_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        yield
+        return
+    lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AssistantError("The corpus is being changed by another process; try again in a minute.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:
