@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.chunking import SPLITTER_VERSION, chunk_corpus, sentence_cache, unit_sentences
+from assistant.chunking import SPLITTER_VERSION, chunk_corpus, read_corpus, sentence_cache, unit_sentences
 from assistant.errors import AssistantError
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
@@ -136,10 +136,11 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     started = time.perf_counter()
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
-    with corpus_lock(corpus_dir):  # hashed whole while no document is added or removed; chunk_corpus reads under it too
+    with corpus_lock(corpus_dir):  # hashed and read at one moment: no document is added or removed in between
         fingerprint = corpus_fingerprint(corpus_dir)
+        read = read_corpus(corpus_dir)
     with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
-        corpus = chunk_corpus(corpus_dir, model)
+        corpus = chunk_corpus(corpus_dir, model, read)
         sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = _previous_vectors(index_dir, model, backend)

@@ -190,3 +190,30 @@ def test_a_document_removed_while_a_build_reads_the_corpus_waits_for_the_read(co
     remover.join(timeout=60)
     assert outcome == [3], outcome  # the corpus as it was when the read began, read whole
     assert added.id not in _check_corpus(corpus)
+
+
+@pytest.mark.slow
+def test_a_document_added_while_a_build_runs_is_in_the_next_build_not_a_failure(tmp_path, engine, settings,
+                                                                               monkeypatch):
+    """Found by the load test: an upload between the build's hashing of the corpus and its reading made the build
+    fail (KeyError). The build now hashes and reads under one hold of the lock; an upload after that waits for
+    nothing, and the index built without it is stale by one document."""
+    import assistant.index.build as build_module
+    from assistant.index import build_index, index_status
+    from tests.conftest import copy_corpus_and_index
+
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
+    real = build_module.chunk_corpus
+    added: list[str] = []
+
+    def an_upload_lands_first(*args, **kwargs):
+        uploader = threading.Thread(target=lambda: added.append(add_upload(corpus, note(7, 7), "late.txt").document.id))
+        uploader.start()
+        uploader.join(timeout=60)  # the upload is in the corpus before the chunker runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "chunk_corpus", an_upload_lands_first)
+    report = build_index(index_dir, corpus, settings.model, settings.backend)
+    assert report.chunks and added, "the build went through, and the upload during it"
+    status = index_status(index_dir, corpus, settings.model, settings.backend)
+    assert status.stale and status.changed == 1 and "(1 added)" in status.reason
