@@ -134,17 +134,19 @@ class CorpusWatch:
                 except AssistantError as exc:
                     self._notice = (f"{str(exc).rstrip('.')}; until then answers come from the corpus as it was "
                                     "when the index was built.")
+                except OSError:  # a file still vanishing under a removal: the notice stays, the next check retries
+                    return self._notice
                 self._stamp = stamp
             return self._notice
 
     def _fingerprint(self) -> dict:
-        """The corpus fingerprint, read again once if a document vanished while it was read (a removal under way):
-        answers never wait for the corpus lock."""
+        """The corpus fingerprint without waiting for the corpus lock (answers never wait for a build's read), read
+        again once if a document vanished while it was read (a removal under way)."""
         try:
-            return corpus_fingerprint(self.corpus_dir)
-        except AssistantError:
+            return corpus_fingerprint(self.corpus_dir, lock=False)
+        except (AssistantError, OSError):
             time.sleep(0.05)
-            return corpus_fingerprint(self.corpus_dir)
+            return corpus_fingerprint(self.corpus_dir, lock=False)
 
 
 @dataclass

@@ -8,6 +8,7 @@ settings makes the index stale (rebuilt, never served); a checksum mismatch make
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from assistant.chunking import CHUNKER_VERSION
 from assistant.errors import AssistantError, StaleIndexError
 from assistant.index.storage import sha256_file, sha256_text
-from assistant.ingest import GLOSSARY_FILE, document_path, load_documents
+from assistant.ingest import GLOSSARY_FILE, corpus_lock, document_path, load_documents
 from assistant.ingest.schemas import load_checked, shown_path
 from assistant.models import model_spec
 
@@ -157,13 +158,18 @@ def settings_mismatch(manifest: Manifest, model: str, backend: str) -> str:
     return ""
 
 
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, Any]:
-    """Content hashes of what shapes the index: each document (file + metadata), the glossary."""
-    documents = load_documents(corpus_dir)
-    per_document = {
-        d.id: sha256_text(sha256_file(document_path(corpus_dir, d)) + json.dumps(d.to_dict(), sort_keys=True))
-        for d in documents
-    }
+def corpus_fingerprint(corpus_dir: Path, lock: bool = True) -> dict[str, Any]:
+    """Content hashes of what shapes the index: each document (file + metadata), the glossary.
+
+    Read under the corpus lock, so that a removal cannot take a file away between the metadata and
+    the hashing; `lock=False` for a caller that must never wait (and copes with a vanished file).
+    """
+    with corpus_lock(corpus_dir) if lock else nullcontext():
+        documents = load_documents(corpus_dir)
+        per_document = {
+            d.id: sha256_text(sha256_file(document_path(corpus_dir, d)) + json.dumps(d.to_dict(), sort_keys=True))
+            for d in documents
+        }
     glossary = corpus_dir / GLOSSARY_FILE
     return {
         "documents": per_document,

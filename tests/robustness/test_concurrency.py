@@ -217,3 +217,55 @@ def test_a_document_added_while_a_build_runs_is_in_the_next_build_not_a_failure(
     assert report.chunks and added, "the build went through, and the upload during it"
     status = index_status(index_dir, corpus, settings.model, settings.backend)
     assert status.stale and status.changed == 1 and "(1 added)" in status.reason
+
+
+@pytest.mark.slow
+def test_loading_the_index_while_a_document_is_removed_waits_for_the_removal(tmp_path, engine, settings, monkeypatch):
+    """Found by the load test: the corpus was hashed while a removal took a file away (FileNotFoundError when a
+    rebuilt index was loaded). Hashing now holds the corpus lock; the removal waits for it."""
+    import assistant.index.manifest as manifest_module
+    from assistant.index import build_index, load_index
+    from tests.conftest import copy_corpus_and_index
+
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
+    doomed = add_upload(corpus, note(8, 8), "doomed.txt").document
+    build_index(index_dir, corpus, settings.model, settings.backend)
+    real = manifest_module.sha256_file
+    remover: list[threading.Thread] = []
+
+    def hash_while_removing(path):
+        if not remover:
+            remover.append(threading.Thread(target=remove_document, args=(corpus, doomed.id)))
+            remover[0].start()
+            remover[0].join(timeout=2)  # without the lock the file is gone before it is hashed
+        return real(path)
+
+    monkeypatch.setattr(manifest_module, "sha256_file", hash_while_removing)
+    loaded = load_index(index_dir, corpus, settings.model, settings.backend)
+    remover[0].join(timeout=60)
+    assert doomed.id in {d.id for d in loaded.documents}
+    monkeypatch.setattr(manifest_module, "sha256_file", real)
+    assert "(1 removed)" in load_index(index_dir, corpus, settings.model, settings.backend).stale_notice()
+
+
+@pytest.mark.slow
+def test_a_file_vanishing_while_an_answer_checks_the_corpus_never_fails_the_answer(tmp_path, engine, settings,
+                                                                                  monkeypatch):
+    import assistant.index.load as load_module
+    from assistant.engine import load_engine
+    from tests.conftest import copy_corpus_and_index
+
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
+    served = load_engine(settings.with_overrides(corpus_dir=corpus, index_dir=index_dir))
+    served.index.watch.interval = 0
+    add_upload(corpus, note(9, 9), "new.txt")
+    real = load_module.corpus_fingerprint
+
+    def vanishing(corpus_dir, lock=True):
+        raise FileNotFoundError(2, "No such file or directory", str(corpus_dir / "uploads" / "gone.txt"))
+
+    monkeypatch.setattr(load_module, "corpus_fingerprint", vanishing)
+    answer = served.ask("what is the status of returns cooperation with Bulgaria")
+    assert answer.citations and not any(n.startswith("Stale") for n in answer.notes), "the notice waits, the answer not"
+    monkeypatch.setattr(load_module, "corpus_fingerprint", real)
+    assert served.ask("what is the status of returns cooperation with Bulgaria").notes[-1].startswith("Stale index: 1")
