@@ -51,9 +51,13 @@ def corpus_lock(corpus_dir: Path) -> Iterator[None]:
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:
-    """The shipped documents and the uploaded ones, validated; every problem is one sentence."""
-    documents = _load_metadata(corpus_dir, corpus_dir / METADATA_FILE, required=True)
-    uploads = _load_metadata(corpus_dir, corpus_dir / UPLOADS_METADATA, required=False)
+    """The shipped documents and the uploaded ones, validated; every problem is one sentence.
+
+    Read under the corpus lock: a removal cannot take a file away between its entry and the check that it is there.
+    """
+    with corpus_lock(corpus_dir):
+        documents = _load_metadata(corpus_dir, corpus_dir / METADATA_FILE, required=True)
+        uploads = _load_metadata(corpus_dir, corpus_dir / UPLOADS_METADATA, required=False)
     seen = {d.id for d in documents}
     for document in uploads:
         if document.id in seen:

@@ -269,3 +269,24 @@ def test_a_file_vanishing_while_an_answer_checks_the_corpus_never_fails_the_answ
     assert answer.citations and not any(n.startswith("Stale") for n in answer.notes), "the notice waits, the answer not"
     monkeypatch.setattr(load_module, "corpus_fingerprint", real)
     assert served.ask("what is the status of returns cooperation with Bulgaria").notes[-1].startswith("Stale index: 1")
+
+
+def test_listing_the_documents_while_one_is_removed_never_fails(corpus, monkeypatch):
+    """The listing reads each entry and then checks its file; a removal in between used to fail the listing."""
+    import assistant.ingest.corpus as corpus_module
+
+    doomed = add_upload(corpus, note(5, 5), "doomed.txt").document
+    real = corpus_module._inside
+    remover: list[threading.Thread] = []
+
+    def check_while_removing(folder, path):
+        if path.parent.name == "uploads" and not remover:
+            remover.append(threading.Thread(target=remove_document, args=(corpus, doomed.id)))
+            remover[0].start()
+            remover[0].join(timeout=2)  # without the lock the file is gone before it is checked
+        return real(folder, path)
+
+    monkeypatch.setattr(corpus_module, "_inside", check_while_removing)
+    listed = [d.id for d in load_documents(corpus)]
+    remover[0].join(timeout=60)
+    assert doomed.id in listed and doomed.id not in [d.id for d in load_documents(corpus)]
