@@ -236,7 +236,7 @@ def add_upload(corpus_dir: Path, data: bytes, filename: str, *, title: str | Non
         raise
     except (AssistantError, OSError):  # the corpus changing under a concurrent removal: the check below decides
         pass
-    with corpus_lock(corpus_dir):
+    with corpus_lock(corpus_dir, writing=True):
         _refuse_duplicate(corpus_dir, prepared, shown)  # again inside it: another process may have just added it
         target = corpus_dir / prepared.document.source_file
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -266,7 +266,7 @@ def add_document(corpus_dir: Path, data: bytes, filename: str, **metadata) -> Do
 
 def remove_document(corpus_dir: Path, doc_id: str) -> Document:
     """Remove an added document (shipped documents are not removed this way); returns what was removed."""
-    with corpus_lock(corpus_dir):
+    with corpus_lock(corpus_dir, writing=True):
         entries = _metadata_entries(corpus_dir)
         kept = [e for e in entries if e.get("id") != doc_id]
         if len(kept) == len(entries):

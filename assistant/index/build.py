@@ -136,7 +136,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     started = time.perf_counter()
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
-    with corpus_lock(corpus_dir):  # hashed and read at one moment: no document is added or removed in between
+    with corpus_lock(corpus_dir, writing=True):  # hashed and read at one moment: nothing added or removed in between
         fingerprint = corpus_fingerprint(corpus_dir)
         read = read_corpus(corpus_dir)
     with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again

@@ -24,26 +24,34 @@ UPLOADS_METADATA = "uploads/documents.json"
 
 
 @contextmanager
-def corpus_lock(corpus_dir: Path) -> Iterator[None]:
+def corpus_lock(corpus_dir: Path, writing: bool = False) -> Iterator[None]:
     """The corpus held still: across threads and processes, re-entrant within a thread.
 
-    Additions and removals take it around their read-modify-write; a build takes it while it
-    reads the corpus, so that it never sees a document whose file a removal has just taken away.
-    A corpus folder that cannot be written to is read without it (nothing can change it here).
+    Additions and removals take it (`writing`) around their read-modify-write, and so does a
+    build while it hashes and reads the corpus (the two must see the same documents); readers
+    (the listing, the index's check against the corpus) take it so that a removal never takes a
+    file away between its entry and its reading. A reader creates nothing: before the first
+    upload there is no uploads folder, nothing can be removed, and it reads without the lock;
+    so does a reader of a corpus folder that cannot be written to.
     """
     from filelock import FileLock, Timeout
 
     folder = corpus_dir / UPLOADS_DIR
-    try:
+    if writing:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    elif not folder.is_dir():
         yield
         return
-    lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT_S, is_singleton=True)
     try:
+        lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT_S, is_singleton=True)
         lock.acquire()
     except Timeout:
         raise AssistantError("The corpus is being changed by another process; try again in a minute.") from None
+    except OSError:
+        if writing:
+            raise
+        yield  # a read-only corpus: nothing changes it from here
+        return
     try:
         yield
     finally:
