@@ -26,14 +26,19 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
     try:
         status = ui.cached_status(settings)
     except AssistantError as exc:
-        st.error(ui.escape_markdown(str(exc)))
+        st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
+        status = None
+    except Exception:  # never a traceback or a server path on the page; the Rebuild button stays
+        log.exception("reading the index status failed")
+        st.error("The index status could not be read; rebuild the index, and if that fails too the details are in "
+                 "the server log.", icon=":material/error:")
         status = None
     if status is not None:
         if status.fresh:
             st.success(ui.escape_markdown(status.reason), icon=":material/verified:")
-        else:
-            st.warning(ui.escape_markdown(status.reason) + " Rebuild it to serve the current corpus.",
-                       icon=":material/warning:")
+        else:  # stale (served, with this notice), or damaged or foreign (refused until rebuilt)
+            advice = "" if "rebuild" in status.reason.lower() else " Rebuild it to serve the current corpus."
+            st.warning(ui.escape_markdown(status.reason) + advice, icon=":material/warning:")
         manifest = status.manifest
         with st.container(horizontal=True):
             st.metric("Documents", len(manifest.documents) if manifest else 0, border=True)

@@ -57,6 +57,7 @@ class Engine:
         return query, resolution
 
     def ask(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> Answer:
+        """The answer; from an index behind the corpus, with the stale notice as its last note."""
         query, resolution = self.resolve(as_query(query, filters, mode))
         if self.settings.llm.url:
             answer = generate_answer(self.answerer, self.settings.llm, query)
@@ -67,13 +68,17 @@ class Engine:
             answer.question = resolution.question
             answer.searched = resolution.searched
             answer.followup = resolution.to_dict()
+        notice = self.index.stale_notice()
+        if notice:
+            answer.notes.append(notice)
         return answer
 
     def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
         query, _ = self.resolve(as_query(query, filters, mode))
         prepared = self.retriever.prepare(query.question)
         hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters)
-        return SearchResult(prepared.text, hits)
+        notice = self.index.stale_notice()
+        return SearchResult(prepared.text, hits, [notice] if notice else [])
 
     def with_llm(self, url: str, model: str) -> Engine:
         """The same engine with the optional generative mode on."""
@@ -90,15 +95,19 @@ class Engine:
 
 
 def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
-    """Load the index (refusing a stale one), the encoder, the glossary and the chosen vector store."""
+    """Load the index, the glossary, the encoder and the chosen vector store.
+
+    With `check_fresh` the index must be whole and built with the settings' model and chunker; one
+    behind the corpus is served, each answer and search carrying the stale notice.
+    """
     index = load_index(
         settings.index_dir,
         settings.corpus_dir if check_fresh else None,
         settings.model if check_fresh else None,
         settings.backend if check_fresh else None,
     )
+    glossary = load_glossary(settings.corpus_dir)  # before the encoder: a damaged glossary is told at once
     encoder = load_encoder(index.model, index.backend)
-    glossary = load_glossary(settings.corpus_dir)
     retriever = Retriever(index, encoder, glossary, settings.retrieval)
     retriever.store = open_store(settings, index, retriever.entries)
     return Engine(settings, index, glossary, retriever, Answerer(retriever, settings.answer))

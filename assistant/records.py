@@ -176,10 +176,11 @@ class SearchResult:
 
     question: str
     hits: list[Hit]
+    notes: list[str] = field(default_factory=list)  # e.g. the stale-index notice
 
     def to_dict(self) -> dict[str, Any]:
         """The search JSON contract (`assistant search --json`)."""
-        return {"question": self.question, "results": [h.to_dict() for h in self.hits]}
+        return {"question": self.question, "results": [h.to_dict() for h in self.hits], "notes": list(self.notes)}
 
 
 @dataclass

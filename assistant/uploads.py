@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from filelock import FileLock, Timeout
-
 from assistant.chunking import units_for_document
 from assistant.errors import AssistantError
 from assistant.ingest import (
@@ -40,10 +38,12 @@ from assistant.ingest import (
     UPLOADS_METADATA,
     canonical_issuer,
     check_document_date,
+    corpus_lock,
     document_path,
     load_documents,
     load_source,
     read_blocks,
+    read_metadata_entries,
     size_limit_sentence,
 )
 from assistant.ingest.metadata import derive_metadata, title_from_name
@@ -52,8 +52,6 @@ from assistant.records import Document, SourceLine
 from assistant.vocabulary import GENRES
 
 ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
-LOCK_FILE = ".lock"
-LOCK_TIMEOUT_S = 120.0
 FOLDER_NOTES = re.compile(r"^(?:readme|license|licence|changelog|contributing|sources)(?:\.[a-z]+)?$", re.IGNORECASE)
 METADATA_COLUMNS = {  # a metadata file's column -> the add_document argument it fills
     "title": "title", "date": "doc_date", "kind": "kind", "genre": "genre", "reference": "reference",
@@ -222,21 +220,6 @@ def _prepare(data: bytes, filename: str, *, title: str | None, kind: str, doc_da
     return _Prepared(document, data, suffix, len(units), warnings, digest, document.text_hash)
 
 
-def _lock(corpus_dir: Path) -> FileLock:
-    folder = corpus_dir / UPLOADS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT_S)
-
-
-def _locked(corpus_dir: Path):
-    lock = _lock(corpus_dir)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise AssistantError("The corpus is being changed by another process; try again in a minute.") from None
-    return lock
-
-
 def add_upload(corpus_dir: Path, data: bytes, filename: str, *, title: str | None = None, kind: str = "",
                doc_date: str = "", reference: str = "", issuing_body: str = "", language: str = "", genre: str = "",
                source_url: str = "") -> Added:
@@ -247,9 +230,13 @@ def add_upload(corpus_dir: Path, data: bytes, filename: str, *, title: str | Non
     prepared = _prepare(data, filename, title=title, kind=kind, doc_date=doc_date, reference=reference,
                         issuing_body=issuing_body, language=language, genre=genre, source_url=source_url)
     shown = Path(filename.replace("\\", "/")).name or "the file"
-    _refuse_duplicate(corpus_dir, prepared, shown)  # before the lock too, so that a refusal writes nothing at all
-    lock = _locked(corpus_dir)
-    try:
+    try:  # before the lock too, so that a refusal writes nothing at all
+        _refuse_duplicate(corpus_dir, prepared, shown)
+    except DuplicateError:
+        raise
+    except (AssistantError, OSError):  # the corpus changing under a concurrent removal: the check below decides
+        pass
+    with corpus_lock(corpus_dir, writing=True):
         _refuse_duplicate(corpus_dir, prepared, shown)  # again inside it: another process may have just added it
         target = corpus_dir / prepared.document.source_file
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -259,8 +246,6 @@ def add_upload(corpus_dir: Path, data: bytes, filename: str, *, title: str | Non
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-    finally:
-        lock.release()
     return Added(prepared.document, prepared.units, prepared.warnings)
 
 
@@ -281,8 +266,7 @@ def add_document(corpus_dir: Path, data: bytes, filename: str, **metadata) -> Do
 
 def remove_document(corpus_dir: Path, doc_id: str) -> Document:
     """Remove an added document (shipped documents are not removed this way); returns what was removed."""
-    lock = _locked(corpus_dir)
-    try:
+    with corpus_lock(corpus_dir, writing=True):
         entries = _metadata_entries(corpus_dir)
         kept = [e for e in entries if e.get("id") != doc_id]
         if len(kept) == len(entries):
@@ -292,8 +276,6 @@ def remove_document(corpus_dir: Path, doc_id: str) -> Document:
         removed = next(e for e in entries if e.get("id") == doc_id)
         _write_metadata(corpus_dir, kept)
         (corpus_dir / removed["source_file"]).unlink(missing_ok=True)
-    finally:
-        lock.release()
     return Document(**{k: v for k, v in removed.items() if k in Document.__dataclass_fields__})
 
 
@@ -393,8 +375,8 @@ def add_paths(corpus_dir: Path, paths: Iterable[str], *, metadata: dict[str, dic
 
 
 def _metadata_entries(corpus_dir: Path) -> list[dict]:
-    path = corpus_dir / UPLOADS_METADATA
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    """The uploads' metadata, checked against its schema: a damaged file is never written over."""
+    return read_metadata_entries(corpus_dir, corpus_dir / UPLOADS_METADATA)
 
 
 def _write_metadata(corpus_dir: Path, entries: list[dict]) -> None:

@@ -13,6 +13,9 @@ Run:  .venv/bin/python eval/load_test.py                      (20 threads x 60 s
                                                                 query-embedding cache never helps: the worst case)
       .venv/bin/python eval/load_test.py --http                (also `streamlit run app.py` on a free
                                                                 127.0.0.1 port: health endpoint and page loads)
+      .venv/bin/python eval/load_test.py --changes             (while 20 sessions ask, two others add and
+                                                                remove documents and one rebuilds, on a copy
+                                                                of the corpus and index; writes load_test_changes.*)
 
 Bounded: each thread stops asking at the deadline and the run stops at --max-requests;
 a request still running --grace seconds after the deadline counts as an error ("hung").
@@ -20,6 +23,12 @@ The gold set has 90 questions, so in the default run most repeats reuse the engi
 query-embedding cache, as a repeated question does in the app; --vary shows the cost
 without it. The HTTP variant loads the page and the health endpoint only: the questions
 themselves go over Streamlit's websocket, which the browser tests drive.
+
+With --changes the askers go through the engine that is served now: after each rebuild the
+rebuilding session loads the new index and swaps it in, as the app does for every session.
+At the end every document an uploader was told was added (and not removed since) must be in
+the corpus once and in the final index, and every removed one gone: "lost documents" counts
+those that are not.
 
 Writes eval/results/load_test.json and load_test.md (with the machine and the exact command).
 """
@@ -183,9 +192,134 @@ def run_load(ask: Callable[[str], object], questions: list[str], threads: int = 
     return result
 
 
+WARM_UP = ("what is the status of returns cooperation with Bulgaria",
+           "Quel est l'état de la coopération en matière de retour avec la Bulgarie ?")  # loads the language model
+
+
+def warm_up(engine) -> None:
+    """Build the engine's lazy state once, before the clock starts: a first English and a first foreign question.
+
+    Without it the first foreign-looking question of twenty sessions at once has each of them load the language
+    model (answering/language.py, an lru_cache without a lock): a 13 s tail seen by this test, once per process.
+    """
+    for question in WARM_UP:
+        engine.ask(question)
+
+
 def gold_questions(path: Path = GOLD) -> list[str]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line)["question"] for line in handle if line.strip()]
+
+
+# --- asking while the corpus changes: two sessions upload and remove, one rebuilds ------------------
+
+
+def _note(session: int, number: int) -> bytes:
+    return (f"Liaison note {session}-{number}: the joint working group {session} met in Chisinau and agreed to deploy "
+            f"{number + 2} officers at crossing point {session * 1000 + number} of the Moldova border.\n").encode("utf-8")
+
+
+def run_with_changes(settings, questions: list[str], threads: int = 20, seconds: float = 60.0,
+                     uploaders: int = 2, max_requests: int = 100_000, grace: float = 60.0, seed: int = 0,
+                     vary: bool = False) -> dict[str, Any]:
+    """`threads` askers for `seconds` while `uploaders` sessions add (and every third time remove) documents and one
+    session rebuilds the index again and again, all on a copy of the corpus and the served index."""
+    import shutil
+
+    from assistant.engine import load_engine
+    from assistant.index import GENERATIONS, POINTER, build_index, current_generation
+    from assistant.ingest import load_documents
+    from assistant.uploads import add_upload, remove_document
+
+    work = Path(tempfile.mkdtemp(prefix="load-test-changes-"))
+    corpus, index_dir = work / "corpus", work / "index"
+    shutil.copytree(settings.corpus_dir, corpus, ignore=shutil.ignore_patterns("uploads"))
+    served = current_generation(settings.index_dir)
+    (index_dir / GENERATIONS).mkdir(parents=True)
+    shutil.copytree(served, index_dir / GENERATIONS / served.name)
+    (index_dir / POINTER).write_text(served.name + "\n", encoding="utf-8")
+    local = settings.with_overrides(corpus_dir=corpus, index_dir=index_dir)
+    build_index(index_dir, corpus, local.model, local.backend)  # this code's own manifest, a warm cache
+    current = [load_engine(local)]
+    warm_up(current[0])
+    lock = threading.Lock()
+    added: dict[str, int] = {}  # doc id -> session that was told it was added
+    removed: set[str] = set()
+    change_errors: list[str] = []
+    builds: list[float] = []
+    stale_answers = [0]
+    deadline = time.perf_counter() + seconds
+
+    def upload(session: int) -> None:
+        number = 0
+        mine: list[str] = []
+        while time.perf_counter() < deadline:
+            try:
+                document = add_upload(corpus, _note(session, number), f"note-{session}-{number}.txt").document
+                with lock:
+                    added[document.id] = session
+                mine.append(document.id)
+                if number % 3 == 2:
+                    gone = remove_document(corpus, mine.pop(0))
+                    with lock:
+                        removed.add(gone.id)
+            except Exception as exc:  # noqa: BLE001 - every failure counts
+                with lock:
+                    change_errors.append(f"upload {session}-{number}: {type(exc).__name__}: {exc}")
+            number += 1
+            time.sleep(0.5)
+
+    def rebuild() -> None:
+        while time.perf_counter() < deadline:
+            try:
+                t0 = time.perf_counter()
+                build_index(index_dir, corpus, local.model, local.backend)
+                engine = load_engine(local)
+                warm_up(engine)  # its lazy state built once here, not by twenty askers at once
+                current[0] = engine  # every session moves to the new index, as the app's reload does
+                builds.append(time.perf_counter() - t0)
+            except Exception as exc:  # noqa: BLE001
+                with lock:
+                    change_errors.append(f"rebuild: {type(exc).__name__}: {exc}")
+                time.sleep(1)
+
+    def ask(question: str) -> object:
+        answer = current[0].ask(question)
+        if any(note.startswith("Stale index") for note in getattr(answer, "notes", [])):
+            with lock:
+                stale_answers[0] += 1
+        return answer
+
+    changers = [threading.Thread(target=upload, args=(n,), daemon=True) for n in range(uploaders)]
+    changers.append(threading.Thread(target=rebuild, daemon=True))
+    for thread in changers:
+        thread.start()
+    result = run_load(ask, questions, threads, seconds, max_requests, grace, seed, vary)
+    for thread in changers:
+        thread.join(timeout=grace + 120)
+    final = build_index(index_dir, corpus, local.model, local.backend)
+    in_corpus = [d.id for d in load_documents(corpus)]
+    indexed = {u.doc_id for u in load_engine(local).index.units.values()}
+    kept = [doc_id for doc_id in added if doc_id not in removed]
+    lost = [doc_id for doc_id in kept if in_corpus.count(doc_id) != 1 or doc_id not in indexed]
+    lost += [doc_id for doc_id in removed if doc_id in in_corpus or doc_id in indexed]
+    shutil.rmtree(work, ignore_errors=True)
+    ordered = sorted(builds)
+    return {
+        **result.summary(),
+        "uploaders": uploaders,
+        "documents_added": len(added),
+        "documents_removed": len(removed),
+        "change_errors": len(change_errors),
+        "change_error_examples": change_errors[:10],
+        "rebuilds": len(builds),
+        "rebuild_seconds_median": round(statistics.median(ordered), 2) if ordered else None,
+        "rebuild_seconds_max": round(ordered[-1], 2) if ordered else None,
+        "stale_answers": stale_answers[0],
+        "lost_documents": len(lost),
+        "lost_examples": lost[:10],
+        "final_chunks": final.chunks,
+    }
 
 
 # --- the HTTP variant: a real `streamlit run app.py` on loopback --------------------------------
@@ -266,7 +400,8 @@ def markdown(report: dict[str, Any]) -> str:
         "| driver | threads | seconds | requests | errors | answered | abstained | throughput (req/s) | "
         "median ms | p95 ms | max ms |",
         "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
-        _row("engine.ask", r),
+        _row("engine.ask" + (f", while {r['uploaders']} sessions add and remove documents and one rebuilds"
+                             if report.get("changes") else ""), r),
     ]
     http = report.get("http")
     if http and "skipped" not in http:
@@ -274,6 +409,14 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append("")
     if r["errors"]:
         lines += ["Errors (first 10):", ""] + [f"- {e}" for e in r["error_examples"]] + [""]
+    if report.get("changes"):
+        lines += [f"While they asked: {r['documents_added']} documents added and {r['documents_removed']} removed by "
+                  f"{r['uploaders']} sessions ({r['change_errors']} errors), {r['rebuilds']} rebuilds by a third "
+                  f"(median {r['rebuild_seconds_median']} s, max {r['rebuild_seconds_max']} s, each served to every "
+                  f"asker as soon as it was built); {r['stale_answers']} answers carried the stale-index notice "
+                  f"(asked between a change and the rebuild that included it). Lost documents (added and not in the "
+                  f"corpus once and in the final index, or removed and still there): **{r['lost_documents']}**.", ""]
+        lines += [f"- {e}" for e in r["change_error_examples"]] + ([""] if r["change_error_examples"] else [])
     if http:
         lines.append(f"HTTP variant: {http.get('skipped') or 'streamlit run app.py on 127.0.0.1, started in ' + str(http['startup_seconds']) + ' s'}.")
         lines.append("")
@@ -299,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vary", action="store_true", help="a new question text per request (no cache hits)")
     parser.add_argument("--http", action="store_true", help="also drive `streamlit run app.py` on 127.0.0.1")
+    parser.add_argument("--changes", action="store_true",
+                        help="two more sessions add and remove documents and one rebuilds while the askers ask")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to this long for the CPUs to be mostly idle")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -310,26 +455,34 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     engine = load_engine(settings)
     questions = gold_questions()
-    engine.ask(questions[0])  # warm-up, not counted: the first call builds lazy state
+    warm_up(engine)  # not counted: the first calls build lazy state
     busy = wait_until_quiet(args.wait_quiet) if args.wait_quiet else None
     info = {**machine(), "cpu_busy_before_pct": busy}
-    result = run_load(engine.ask, questions, args.threads, args.seconds, args.max_requests, args.grace, args.seed,
-                      args.vary)
+    if args.changes:
+        summary = run_with_changes(settings, questions, args.threads, args.seconds, 2, args.max_requests, args.grace,
+                                   args.seed, args.vary)
+        failed = bool(summary["errors"] or summary["change_errors"] or summary["lost_documents"])
+    else:
+        result = run_load(engine.ask, questions, args.threads, args.seconds, args.max_requests, args.grace, args.seed,
+                          args.vary)
+        summary, failed = result.summary(), bool(result.errors)
     report: dict[str, Any] = {
         "machine": info,
         "model": settings.model,
         "backend": settings.backend,
         "chunks": len(engine.index.chunks),
         "vary": args.vary,
-        "engine": result.summary(),
+        "changes": args.changes,
+        "engine": summary,
     }
     if args.http:
         report["http"] = run_http(args.threads, args.seconds, args.max_requests)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "load_test.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (args.out / "load_test.md").write_text(markdown(report), encoding="utf-8")
+    name = "load_test_changes" if args.changes else "load_test"
+    (args.out / f"{name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / f"{name}.md").write_text(markdown(report), encoding="utf-8")
     print(markdown(report))
-    return 1 if result.errors else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ def filter_options(function: Callable) -> Callable:
                      help="Only this unit kind (repeatable)."),
         click.option("--section", multiple=True, help="Only units whose section heading contains this text."),
         click.option("--country", multiple=True, help="Only units naming this country (name or code)."),
-        click.option("--date-from", default="", help="Only documents dated on or after (YYYY-MM-DD)."),
-        click.option("--date-to", default="", help="Only documents dated on or before (YYYY-MM-DD)."),
+        click.option("--date-from", default="", help="Only documents dated on or after (YYYY-MM-DD, YYYY-MM or YYYY)."),
+        click.option("--date-to", default="", help="Only documents dated on or before (YYYY-MM-DD, YYYY-MM or YYYY)."),
     ]
     for option in reversed(options):
         function = option(function)

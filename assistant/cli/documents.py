@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.group import cli, emit, settings_for
+from assistant.cli.group import cli, emit, say, settings_for
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 from assistant.vocabulary import DOCUMENT_KINDS, GENRES
@@ -67,7 +67,7 @@ def add(paths: tuple[str, ...], title: str | None, doc_date: str, kind: str, gen
         summary += "; run `assistant index` to make them searchable"
     for added in report.added:
         for warning in added.warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            say(f"Warning: {warning}", err=True)
     record = {"added": [{**a.document.to_dict(), "units": a.units, "warnings": a.warnings} for a in report.added],
               "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
               "failed": [{"file": f, "reason": r} for f, r in report.failed], "summary": summary}
@@ -100,7 +100,7 @@ def remove(doc_id: str, no_index: bool, quiet: bool) -> None:
     removed = remove_document(settings.corpus_dir, doc_id)
     summary = f"Removed {removed.title!r}"
     summary += "; " + (_rebuild(settings, quiet).rstrip(".") if not no_index else "run `assistant index` to update the index")
-    click.echo(summary + ".")
+    say(summary + ".")
 
 
 __all__ = ["add", "documents", "remove", "AssistantError"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.group import cli, settings_for
+from assistant.cli.group import cli, say, settings_for
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT
 
@@ -133,15 +133,15 @@ def evaluate(gold: Path | None, out: Path | None, modes: str, answer_mode: str |
     if out is not None or not experiment:
         evaluation.write_report(report, out or PROJECT_ROOT / "eval" / "results")
     if not as_json:
-        click.echo(markdown)
-        click.echo(f"Saved the run as {record['id']} ({path}).")
+        say(markdown)
+        say(f"Saved the run as {record['id']} ({path}).")
     if save_reference:
         reference = runs.save_reference(record)
-        click.echo(f"Saved it as the reference run ({reference}); commit that file.")
+        say(f"Saved it as the reference run ({reference}); commit that file.")
     if against_reference:
         reference = runs.load_run(runs.resolve_run("reference", settings.paths.runs_dir))
         if not as_json:
-            click.echo("")
+            say("")
         _show_comparison(reference, runs.load_run(path), test, as_json)
 
 
@@ -159,9 +159,9 @@ def _show_comparison(a: dict, b: dict, test: str, as_json: bool) -> None:
     compare = _eval_module("compare")
     comparison = compare.compare_runs(a, b, compare.Options(test=test))
     if as_json:
-        click.echo(json.dumps(comparison, ensure_ascii=False))
+        say(json.dumps(comparison, ensure_ascii=False))
     else:
-        click.echo(compare.render_comparison(comparison))
+        say(compare.render_comparison(comparison))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

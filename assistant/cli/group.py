@@ -1,31 +1,36 @@
 """The `assistant` click group and what every command shares: settings, output, errors.
 
 A user-facing failure is an AssistantError, shown as one plain sentence with exit code 1,
-never a traceback.
+never a traceback. Everything a command prints goes through `say` or `emit`, and so through
+the one terminal sanitizer (`assistant.present.text.terminal_text`): document text cannot
+send escape sequences to the user's terminal. JSON output escapes them as JSON does.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import click
 
 from assistant.errors import AssistantError
 from assistant.offline import set_offline_flags
+from assistant.present.text import json_line, terminal_text
 from assistant.settings import Settings, load_settings
 
 set_offline_flags()
 
 
 class _Group(click.Group):
-    """Turns every AssistantError into one plain sentence and exit code 1."""
+    """Turns every AssistantError into one plain sentence and exit code 1; no message reaches the terminal raw."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except AssistantError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(terminal_text(str(exc))) from None
+        except click.ClickException as exc:  # a usage error quotes what was typed
+            exc.message = terminal_text(exc.message)
+            raise
 
 
 @click.group(cls=_Group)
@@ -49,8 +54,14 @@ def settings_for(model: str | None = None, backend: str | None = None, store: st
     return settings.with_overrides(**changes) if changes else settings
 
 
+def say(text: str, err: bool = False) -> None:
+    """Print a line for a person, through the terminal sanitizer."""
+    click.echo(terminal_text(text), err=err)
+
+
 def emit(record: dict, as_json: bool, human: Callable[[dict], str]) -> None:
+    """A record as one line of JSON, or laid out for a person; either way nothing reaches the terminal raw."""
     if as_json:
-        click.echo(json.dumps(record, ensure_ascii=False))
+        click.echo(json_line(record))
     else:
-        click.echo(human(record))
+        say(human(record))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.group import cli, emit, settings_for
+from assistant.cli.group import cli, emit, say, settings_for
 from assistant.settings import Settings
 from assistant.vocabulary import EMBEDDING_BACKENDS, STORES
 
@@ -31,13 +31,13 @@ def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool, s
     if if_stale:
         status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
         if status.fresh:
-            click.echo(status.reason)
+            say(status.reason)
             _sync_store(settings)
             return
-        click.echo(f"{status.reason} Building it now.")
+        say(f"{status.reason} Building it now.")
     report = build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend, progress=not quiet,
                          workers=workers)
-    click.echo(report.sentence())
+    say(report.sentence())
     _sync_store(settings)
 
 
@@ -51,7 +51,7 @@ def _sync_store(settings: Settings) -> None:
     from assistant.search.milvus import MilvusSettings, sync_milvus
 
     report = sync_milvus(load_index(settings.index_dir), MilvusSettings.from_settings(settings.store, settings.index_dir))
-    click.echo(report.sentence("Milvus"))
+    say(report.sentence("Milvus"))
 
 
 @cli.command()

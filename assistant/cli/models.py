@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from assistant.cli.group import cli, settings_for
+from assistant.cli.group import cli, say, settings_for
 from assistant.errors import AssistantError
 
 
@@ -23,7 +23,7 @@ def models_list() -> None:
             where = str(spec.resolve())
         except AssistantError as exc:
             where = f"not installed ({exc})"
-        click.echo(f"{spec.name}\t{spec.dimension}-d\tmax {spec.max_seq_length} tokens\t{where}")
+        say(f"{spec.name}\t{spec.dimension}-d\tmax {spec.max_seq_length} tokens\t{where}")
 
 
 @models.command(name="build-onnx")
@@ -34,4 +34,4 @@ def models_build_onnx(model: str | None, int8: bool) -> None:
     from assistant.embedding import ensure_onnx
 
     path = ensure_onnx(settings_for(model).model, quantized=int8)
-    click.echo(f"ONNX model ready at {path}.")
+    say(f"ONNX model ready at {path}.")

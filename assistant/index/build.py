@@ -19,16 +19,16 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.chunking import chunk_corpus, unit_sentences
+from assistant.chunking import SPLITTER_VERSION, chunk_corpus, read_corpus, sentence_cache, unit_sentences
 from assistant.errors import AssistantError
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
 from assistant.index.generations import (
     BUILDING_PREFIX,
     GENERATIONS,
-    current_generation,
     new_generation_name,
     remove_old_generations,
+    served_generation,
     swap_pointer,
 )
 from assistant.index.manifest import (
@@ -42,7 +42,8 @@ from assistant.index.manifest import (
     read_manifest,
     write_manifest,
 )
-from assistant.index.storage import fsync_tree, sha256_text, write_jsonl
+from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, sha256_text, write_jsonl
+from assistant.ingest import corpus_lock
 from assistant.models import model_spec
 
 Progress = Callable[[str, float], None]
@@ -52,25 +53,53 @@ def sentence_hash(text: str) -> str:
     return sha256_text("sentence\n" + text)[:20]
 
 
+def _reusable_generations(index_dir: Path) -> list[Path]:
+    """The served generation first, then the other finished ones, newest first (a damaged pointer names none)."""
+    served = served_generation(index_dir)
+    folder = index_dir / GENERATIONS
+    others = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p != served),
+                    key=lambda p: p.name, reverse=True) if folder.is_dir() else []
+    return ([served] if served is not None else []) + others
+
+
 def _previous_vectors(index_dir: Path, model: str, backend: str) -> dict[str, np.ndarray]:
-    """content hash -> vector from the served index, if it was built with the same model."""
-    generation = current_generation(index_dir)
+    """content hash -> vector from the served index (or, when it is damaged, the newest whole one) built with
+    the same model; vector files are checked against the manifest's checksums before they are reused."""
+    for generation in _reusable_generations(index_dir):
+        try:
+            manifest = read_manifest(generation)
+            if manifest.model != model or manifest.backend != backend:
+                continue
+            cache: dict[str, np.ndarray] = {}
+            for file, entries in (("vectors.npy", manifest.chunks), ("sentence_vectors.npy", manifest.sentences)):
+                if manifest.files.get(file) != sha256_file(generation / file):
+                    raise ValueError(f"{file} does not match its checksum")
+                vectors = np.load(generation / file, mmap_mode="r")
+                hashes = [entry.content_hash for entry in entries]
+                if len(hashes) != vectors.shape[0]:
+                    raise ValueError(f"{file} has {vectors.shape[0]} rows for {len(hashes)} entries")
+                cache.update({h: np.array(vectors[row]) for row, h in enumerate(hashes)})
+            return cache
+        except (AssistantError, OSError, ValueError, KeyError):
+            continue  # a damaged generation gives no cache; the next older one may
+    return {}
+
+
+SPLITS = "splits.jsonl"  # sentence splits by line hash, reused by the next build
+
+
+def _previous_splits(index_dir: Path) -> dict[str, tuple[str, ...]]:
+    """line hash -> sentences from the served index, if it was split by this splitter and the file checks out."""
+    generation = served_generation(index_dir)
     if generation is None:
         return {}
     try:
         manifest = read_manifest(generation)
-        if manifest.model != model or manifest.backend != backend:
+        if manifest.splitter != SPLITTER_VERSION or manifest.files.get(SPLITS) != sha256_file(generation / SPLITS):
             return {}
-        cache: dict[str, np.ndarray] = {}
-        for file, entries in (("vectors.npy", manifest.chunks), ("sentence_vectors.npy", manifest.sentences)):
-            vectors = np.load(generation / file, mmap_mode="r")
-            hashes = [entry.content_hash for entry in entries]
-            if len(hashes) != vectors.shape[0]:
-                return {}
-            cache.update({h: np.array(vectors[row]) for row, h in enumerate(hashes)})
-        return cache
-    except (AssistantError, OSError, ValueError, KeyError):
-        return {}  # a damaged index gives no cache; everything is embedded again
+        return {row["h"]: tuple(row["s"]) for row in read_jsonl(generation / SPLITS)}
+    except (AssistantError, OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 @dataclass
@@ -107,9 +136,12 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     started = time.perf_counter()
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
-    fingerprint = corpus_fingerprint(corpus_dir)
-    corpus = chunk_corpus(corpus_dir, model)
-    sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
+    with corpus_lock(corpus_dir, writing=True):  # hashed and read at one moment: nothing added or removed in between
+        fingerprint = corpus_fingerprint(corpus_dir)
+        read = read_corpus(corpus_dir)
+    with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
+        corpus = chunk_corpus(corpus_dir, model, read)
+        sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = _previous_vectors(index_dir, model, backend)
     texts = {c.content_hash: c.index_text for c in corpus.chunks}
@@ -139,6 +171,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
         np.save(staging / "vectors.npy", vectors)
         np.save(staging / "sentence_vectors.npy", sentence_vectors)
         write_jsonl(staging / "sentences.jsonl", [s.to_dict() for s in sentences])
+        write_jsonl(staging / SPLITS, [{"h": key, "s": list(split)} for key, split in splits.items()])
         vector_index = vector_files.build_vector_index(vectors)
         try:
             vector_files.save_index(vector_index, staging / "faiss.index")
@@ -163,6 +196,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
             chunks=tuple(ChunkEntry(c.chunk_id, c.content_hash) for c in corpus.chunks),
             sentences=tuple(SentenceEntry(s.unit_id, h) for s, h in zip(sentences, sentence_hashes)),
             files=checksums(staging),
+            splitter=SPLITTER_VERSION,
         )
         write_manifest(staging, manifest)
         fsync_tree(staging)
@@ -170,7 +204,7 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
         swap_pointer(index_dir, name)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if final.exists() and current_generation(index_dir) != final:
+        if final.exists() and served_generation(index_dir) != final:
             shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
         if isinstance(exc, OSError):
             raise AssistantError(

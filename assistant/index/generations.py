@@ -5,28 +5,57 @@
     index/generations/.building-<name>-<pid>/   a build in progress
 
 A build killed at any point leaves the previous generation served; old generations and
-dead builds are removed after a successful swap.
+dead builds are removed after a successful swap. A pointer that is not a generation's name
+(not text, an odd name, a folder that is not there) is damaged: refused in one sentence,
+and replaced by the next `assistant index`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+from assistant.errors import StaleIndexError
+
 POINTER = "CURRENT"
 GENERATIONS = "generations"
 BUILDING_PREFIX = ".building-"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_REBUILD = "run `assistant index` to rebuild the index"
 
 
 def current_generation(index_dir: Path) -> Path | None:
+    """The generation CURRENT names; None before the first build; StaleIndexError if the pointer is damaged."""
     pointer = index_dir / POINTER
-    if not pointer.is_file():
+    label = f"{index_dir.name}/{POINTER}"
+    if not pointer.exists() and not pointer.is_symlink():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        raw = pointer.read_bytes()
+    except OSError as exc:
+        raise StaleIndexError(f"{label} could not be read ({exc.strerror or type(exc).__name__}); {_REBUILD}.") from None
+    try:
+        name = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise StaleIndexError(f"{label} is damaged (it is not the name of an index generation); {_REBUILD}.") from None
+    if not _NAME.match(name) or name.startswith(BUILDING_PREFIX):
+        raise StaleIndexError(f"{label} is damaged (it is not the name of an index generation); {_REBUILD}.")
     folder = index_dir / GENERATIONS / name
-    return folder if name and folder.is_dir() else None
+    if not folder.is_dir():
+        raise StaleIndexError(f"{label} names the generation {name}, which is not in {index_dir.name}/{GENERATIONS}; "
+                              f"{_REBUILD}.")
+    return folder
+
+
+def served_generation(index_dir: Path) -> Path | None:
+    """current_generation, with a damaged pointer read as no generation (for builds, which replace it)."""
+    try:
+        return current_generation(index_dir)
+    except StaleIndexError:
+        return None
 
 
 def new_generation_name() -> str:

@@ -8,6 +8,7 @@ settings makes the index stale (rebuilt, never served); a checksum mismatch make
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,37 @@ from typing import Any
 from assistant.chunking import CHUNKER_VERSION
 from assistant.errors import AssistantError, StaleIndexError
 from assistant.index.storage import sha256_file, sha256_text
-from assistant.ingest import GLOSSARY_FILE, document_path, load_documents
+from assistant.ingest import GLOSSARY_FILE, corpus_lock, document_path, load_documents
+from assistant.ingest.schemas import load_checked, shown_path
 from assistant.models import model_spec
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+
+_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+SCHEMA: dict[str, Any] = {  # the entries of chunks and sentences (one per chunk) are checked by `_entries`, faster
+    "type": "object",
+    "required": ["format_version", "model", "backend", "dimension", "chunker"],
+    "properties": {
+        "format_version": {"type": "integer"}, "model": {"type": "string"}, "backend": {"type": "string"},
+        "dimension": {"type": "integer", "minimum": 1}, "chunker": {"type": "object"}, "built_at": {"type": "string"},
+        "corpus": {"type": "object", "properties": {"documents": _STRINGS, "glossary": {"type": "string"}}},
+        "vector_index": {"type": "object"}, "units": {"type": "integer", "minimum": 0},
+        "documents": {"type": "array", "items": {
+            "type": "object", "required": ["id", "title", "units", "content_hash"], "additionalProperties": False,
+            "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "units": {"type": "integer"},
+                           "content_hash": {"type": "string"}}}},
+        "chunks": {"type": "array"}, "sentences": {"type": "array"}, "splitter": {"type": "string"}, "files": _STRINGS,
+    },
+}
+
+
+def _entries(rows: list, names: tuple[str, str], label: str, where: str) -> None:
+    """Every entry an object of exactly two strings; one sentence naming the first that is not."""
+    for position, row in enumerate(rows, start=1):
+        if not (type(row) is dict and len(row) == 2 and all(type(row.get(name)) is str for name in names)):
+            raise StaleIndexError(f"{label}: {where} entry {position} is not an object with {names[0]} and {names[1]}; "
+                                 "run `assistant index` to rebuild it.")
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,7 @@ class Manifest:
     chunks: tuple[ChunkEntry, ...] = ()
     sentences: tuple[SentenceEntry, ...] = ()
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    splitter: str = ""  # the sentence splitter whose splits splits.jsonl caches (chunking.SPLITTER_VERSION)
 
     def settings(self) -> dict[str, Any]:
         """The part of the manifest that must equal `expected_settings` for the index to be served."""
@@ -87,16 +115,22 @@ class Manifest:
                 chunks=tuple(ChunkEntry(**entry) for entry in data.get("chunks", [])),
                 sentences=tuple(SentenceEntry(**entry) for entry in data.get("sentences", [])),
                 files={str(k): str(v) for k, v in dict(data.get("files", {})).items()},
+                splitter=str(data.get("splitter", "")),
             )
         except (KeyError, TypeError, ValueError):
             raise AssistantError(problem) from None
 
 
 def read_manifest(generation: Path) -> Manifest:
+    """The generation's manifest, checked against its schema; one sentence (rebuild it) on any problem."""
+    label = shown_path(generation / MANIFEST, 4)
+    fix = "run `assistant index` to rebuild it"
     try:
-        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise AssistantError(f"The index manifest in {generation} is missing or damaged; run `assistant index` to rebuild it.") from None
+        data = load_checked(generation / MANIFEST, SCHEMA, label, fix)
+    except AssistantError as exc:
+        raise StaleIndexError(str(exc)) from None
+    _entries(data.get("chunks", []), ("chunk_id", "content_hash"), label, "chunks")
+    _entries(data.get("sentences", []), ("unit_id", "content_hash"), label, "sentences")
     return Manifest.from_dict(data, generation)
 
 
@@ -124,13 +158,18 @@ def settings_mismatch(manifest: Manifest, model: str, backend: str) -> str:
     return ""
 
 
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, Any]:
-    """Content hashes of what shapes the index: each document (file + metadata), the glossary."""
-    documents = load_documents(corpus_dir)
-    per_document = {
-        d.id: sha256_text(sha256_file(document_path(corpus_dir, d)) + json.dumps(d.to_dict(), sort_keys=True))
-        for d in documents
-    }
+def corpus_fingerprint(corpus_dir: Path, lock: bool = True) -> dict[str, Any]:
+    """Content hashes of what shapes the index: each document (file + metadata), the glossary.
+
+    Read under the corpus lock, so that a removal cannot take a file away between the metadata and
+    the hashing; `lock=False` for a caller that must never wait (and copes with a vanished file).
+    """
+    with corpus_lock(corpus_dir) if lock else nullcontext():
+        documents = load_documents(corpus_dir)
+        per_document = {
+            d.id: sha256_text(sha256_file(document_path(corpus_dir, d)) + json.dumps(d.to_dict(), sort_keys=True))
+            for d in documents
+        }
     glossary = corpus_dir / GLOSSARY_FILE
     return {
         "documents": per_document,

@@ -10,8 +10,10 @@ from assistant.ingest.corpus import (
     METADATA_FILE,
     UPLOADS_DIR,
     UPLOADS_METADATA,
+    corpus_lock,
     document_path,
     load_documents,
+    read_metadata_entries,
     short_label,
 )
 from assistant.ingest.blocks import HEADING, ITEM, PARAGRAPH, ROW, Block, Reading, clean_line, number_value, read_blocks
@@ -50,7 +52,8 @@ __all__ = [
     "in_date_range", "load_source", "number_value", "read_blocks", "short_issuer",
     "GLOSSARY_FILE", "MAX_FILE_BYTES", "METADATA_FILE", "MONTHS", "MONTH_PATTERN", "PDF_SUFFIXES", "REDACTED",
     "ROW_NUMBER", "SECTION_HEADING", "SUPPORTED_SUFFIXES", "TEXT_SUFFIXES", "UPLOADS_DIR", "UPLOADS_METADATA",
-    "Glossary", "check_iso_date", "document_path", "html_to_lines", "html_to_text", "human_date", "is_header_row",
+    "Glossary", "check_iso_date", "corpus_lock", "document_path", "html_to_lines", "html_to_text", "human_date", "is_header_row",
     "is_table_row", "load_documents", "load_glossary", "load_lines", "markdown_to_text", "month_number",
-    "paginate_text", "read_text_file", "short_label", "size_limit_sentence", "strip_list_marker",
+    "paginate_text", "read_metadata_entries", "read_text_file", "short_label", "size_limit_sentence",
+    "strip_list_marker",
 ]

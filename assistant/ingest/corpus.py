@@ -1,29 +1,71 @@
-"""The corpus: documents.json (one entry per document) and the files it points at."""
+"""The corpus: documents.json (one entry per document) and the files it points at.
+
+Both metadata files are checked against their schema (assistant/ingest/schemas.py) on every load.
+"""
 
 from __future__ import annotations
 
-import json
-import re
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import Iterator
 
 from assistant.errors import AssistantError
 from assistant.ingest.dates import human_date
 from assistant.records import Document
 from assistant.ingest.issuers import short_issuer
-from assistant.vocabulary import DOCUMENT_KINDS, GENRES
+from assistant.vocabulary import GENRES
 
 METADATA_FILE = "documents.json"
+LOCK_FILE = ".lock"  # in the uploads folder: held while documents are added or removed, and while a build reads
+LOCK_TIMEOUT_S = 120.0
 UPLOADS_DIR = "uploads"  # documents added through the app or `assistant add`, under generated names
 UPLOADS_METADATA = "uploads/documents.json"
-REQUIRED_FIELDS = ("id", "title", "kind", "language", "source_file")  # an undated document has date "", an unknown issuer ""
-_STORED_DATE = re.compile(r"^(?:\d{4}-\d{2}(?:-\d{2})?)?$")
+
+
+@contextmanager
+def corpus_lock(corpus_dir: Path, writing: bool = False) -> Iterator[None]:
+    """The corpus held still: across threads and processes, re-entrant within a thread.
+
+    Additions and removals take it (`writing`) around their read-modify-write, and so does a
+    build while it hashes and reads the corpus (the two must see the same documents); readers
+    (the listing, the index's check against the corpus) take it so that a removal never takes a
+    file away between its entry and its reading. A reader creates nothing: before the first
+    upload there is no uploads folder, nothing can be removed, and it reads without the lock;
+    so does a reader of a corpus folder that cannot be written to.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = corpus_dir / UPLOADS_DIR
+    if writing:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        yield
+        return
+    try:
+        lock = FileLock(str(folder / LOCK_FILE), timeout=LOCK_TIMEOUT_S, is_singleton=True)
+        lock.acquire()
+    except Timeout:
+        raise AssistantError("The corpus is being changed by another process; try again in a minute.") from None
+    except OSError:
+        if writing:
+            raise
+        yield  # a read-only corpus: nothing changes it from here
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def load_documents(corpus_dir: Path) -> list[Document]:
-    """The shipped documents and the uploaded ones, validated; every problem is one sentence."""
-    documents = _load_metadata(corpus_dir, corpus_dir / METADATA_FILE, required=True)
-    uploads = _load_metadata(corpus_dir, corpus_dir / UPLOADS_METADATA, required=False)
+    """The shipped documents and the uploaded ones, validated; every problem is one sentence.
+
+    Read under the corpus lock: a removal cannot take a file away between its entry and the check that it is there.
+    """
+    with corpus_lock(corpus_dir):
+        documents = _load_metadata(corpus_dir, corpus_dir / METADATA_FILE, required=True)
+        uploads = _load_metadata(corpus_dir, corpus_dir / UPLOADS_METADATA, required=False)
     seen = {d.id for d in documents}
     for document in uploads:
         if document.id in seen:
@@ -32,37 +74,38 @@ def load_documents(corpus_dir: Path) -> list[Document]:
     return documents + uploads
 
 
+def metadata_label(corpus_dir: Path, path: Path) -> str:
+    """documents.json as a person knows it: "corpus/documents.json", "corpus/uploads/documents.json"."""
+    return "/".join((corpus_dir.name, *path.relative_to(corpus_dir).parts))
+
+
+def metadata_fix(corpus_dir: Path, path: Path) -> str:
+    if path == corpus_dir / METADATA_FILE:
+        return "correct it, or restore the file from the repository (`git checkout corpus/documents.json`)"
+    return ("correct it, or remove the file and add the documents again with `assistant add`; the added files "
+            "themselves are still in the uploads folder")
+
+
+def read_metadata_entries(corpus_dir: Path, path: Path) -> list[dict]:
+    """The entries of a metadata file, checked against its schema; [] for the uploads' file before any upload."""
+    from assistant.ingest.schemas import DOCUMENTS, load_checked
+
+    if path != corpus_dir / METADATA_FILE and not path.exists():
+        return []
+    return load_checked(path, DOCUMENTS, metadata_label(corpus_dir, path), metadata_fix(corpus_dir, path))
+
+
 def _load_metadata(corpus_dir: Path, path: Path, required: bool) -> list[Document]:
-    if not path.is_file():
-        if not required:
-            return []
-        raise AssistantError(f"The corpus metadata file {path} does not exist.")
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AssistantError(f"The corpus metadata file {path} is not valid JSON ({exc}).") from None
-    if not isinstance(entries, list):
-        raise AssistantError(f"The corpus metadata file {path} must hold a list of documents.")
+    entries = read_metadata_entries(corpus_dir, path)
+    label = metadata_label(corpus_dir, path)
     known = {f.name for f in fields(Document)}
     documents: list[Document] = []
     seen: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        if not isinstance(entry, dict):
-            raise AssistantError(f"Entry {position} of {path.name} is not an object.")
-        missing = [name for name in REQUIRED_FIELDS if not str(entry.get(name, "")).strip()]
-        if missing:
-            raise AssistantError(f"Entry {position} of {path.name} lacks {', '.join(missing)}.")
+    for entry in entries:
         doc_id = entry["id"]
         if doc_id in seen:
-            raise AssistantError(f"The document id {doc_id!r} appears twice in {path.name}.")
+            raise AssistantError(f"The document id {doc_id!r} appears twice in {label}.")
         seen.add(doc_id)
-        if entry["kind"] not in DOCUMENT_KINDS:
-            raise AssistantError(
-                f"Document {doc_id!r} has kind {entry['kind']!r}; use one of {', '.join(DOCUMENT_KINDS)}."
-            )
-        if not _STORED_DATE.match(str(entry.get("date", ""))):
-            raise AssistantError(f"Document {doc_id!r} has the date {entry.get('date')!r}; write it like 2024-06-21, "
-                                 "2024-06 for a month, or leave it empty for an undated document.")
         source = corpus_dir / entry["source_file"]
         if not _inside(corpus_dir, source):
             raise AssistantError(f"Document {doc_id!r} points outside the corpus folder.")

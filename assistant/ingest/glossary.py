@@ -7,7 +7,6 @@ document words for what it names ("Turkey" -> "Türkiye TR", "deportations" -> "
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,7 +56,12 @@ class Glossary:
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        """The glossary file, checked against its schema; any problem is one sentence naming the file and the fix."""
+        from assistant.ingest.schemas import GLOSSARY, load_checked, shown_path
+
+        fix = ("correct it, or restore the file from the repository (`git checkout corpus/glossary.json`); "
+               "a corpus without a glossary needs a file holding {}")
+        data = load_checked(path, GLOSSARY, shown_path(path), fix)
         return cls(
             countries=[
                 Country(c["name"], c.get("code", ""), tuple(c.get("aliases", ())), c.get("source", ""))

@@ -11,7 +11,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import AssistantError
 from assistant.index import POINTER, IndexStatus, current_generation, index_status
+from assistant.index.load import corpus_stamp
 from assistant.settings import Settings
 
 
@@ -21,6 +23,9 @@ def status_record(status: IndexStatus, index_dir: Path) -> dict[str, Any]:
     return {
         "exists": status.exists,
         "fresh": status.fresh,
+        "stale": status.stale,  # served, behind the corpus: `reason` is the notice
+        "servable": status.servable,
+        "documents_changed": status.changed,
         "reason": status.reason,
         "built_at": manifest.built_at if manifest else None,
         "model": manifest.model if manifest else None,
@@ -35,12 +40,12 @@ def status_record(status: IndexStatus, index_dir: Path) -> dict[str, Any]:
 def _stamp(settings: Settings) -> tuple:
     """What status depends on, as cheap file stats: pointer, manifest, every corpus file."""
     paths = [settings.index_dir / POINTER]
-    generation = current_generation(settings.index_dir)
+    try:
+        generation = current_generation(settings.index_dir)
+    except AssistantError:  # a damaged pointer: index_status says so; the pointer's own stat is in the stamp
+        generation = None
     if generation is not None:
         paths.append(generation / "manifest.json")
-    corpus = settings.corpus_dir
-    if corpus.is_dir():
-        paths.extend(sorted(p for p in corpus.rglob("*") if p.is_file()))
     stats = []
     for path in paths:
         try:
@@ -48,7 +53,7 @@ def _stamp(settings: Settings) -> tuple:
             stats.append((str(path), info.st_mtime_ns, info.st_size))
         except OSError:
             stats.append((str(path), None, None))
-    return (settings.model, settings.backend, tuple(stats))
+    return (settings.model, settings.backend, tuple(stats), corpus_stamp(settings.corpus_dir))
 
 
 _lock = threading.Lock()

@@ -8,13 +8,15 @@ units. A resolved filter has one reference semantics (`matches`), which FAISS (t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.ingest import Glossary, check_iso_date, in_date_range
+from assistant.ingest import Glossary, check_iso_date, date_bounds, in_date_range
+from assistant.vocabulary import UNIT_KINDS
 
 if TYPE_CHECKING:
     from assistant.search.stores import StoreEntry
@@ -31,25 +33,40 @@ class Filters:
     kinds: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()  # case-insensitive substrings of the unit's section heading
     countries: tuple[str, ...] = ()  # canonical names (after `resolved`), or names, codes and aliases
-    date_from: str = ""  # ISO dates, inclusive, on the document's date; with either set, undated documents
-    date_to: str = ""  # are left out and a month-only date ("2024-06") is in when any day of its month is
+    date_from: str = ""  # ISO days, months or years, inclusive, on the document's date (resolved: days); with either
+    date_to: str = ""  # set, undated documents are left out and a month-only date ("2024-06") is in when any day is
 
     def is_empty(self) -> bool:
         return not (self.doc_ids or self.kinds or self.sections or self.countries or self.date_from or self.date_to)
 
-    def resolved(self, glossary: Glossary) -> Filters:
-        """Dates checked, countries as the canonical names units carry, sections in lower case."""
-        if self.date_from:
-            check_iso_date(self.date_from, "from date")
-        if self.date_to:
-            check_iso_date(self.date_to, "to date")
+    def resolved(self, glossary: Glossary, documents: Sequence[str] | None = None) -> Filters:
+        """Checked strictly, in one sentence listing the valid values: dates as ISO days, months or years
+        (a month or year becomes its first day as `date_from` and its last day as `date_to`), countries the
+        glossary knows (as the canonical names units carry), document ids the index holds when `documents`
+        is given; sections in lower case. Empty values are refused, never read as "any"."""
+        for name, values in (("--doc", self.doc_ids), ("--kind", self.kinds), ("--section", self.sections),
+                             ("--country", self.countries)):
+            if any(not str(value).strip() for value in values):
+                raise AssistantError(f"The filter {name} was given an empty value; give a value or leave the filter out.")
+        odd_kinds = [k for k in self.kinds if k not in UNIT_KINDS]
+        if odd_kinds:
+            raise AssistantError(f"{odd_kinds[0]!r} is not a kind of passage; the kinds are {', '.join(UNIT_KINDS)}.")
+        if documents is not None:
+            unknown = [d for d in self.doc_ids if d not in set(documents)]
+            if unknown:
+                raise AssistantError(f"No document has the id {unknown[0]!r}; the documents are "
+                                     f"{', '.join(documents)} (see `assistant documents`).")
+        date_from = filter_date(self.date_from, "from date", last=False) if self.date_from else ""
+        date_to = filter_date(self.date_to, "to date", last=True) if self.date_to else ""
+        if date_from and date_to and date_from > date_to:
+            raise AssistantError(f"The from date {self.date_from} is after the to date {self.date_to}; swap them.")
         return Filters(
             doc_ids=tuple(self.doc_ids),
             kinds=tuple(self.kinds),
             sections=tuple(s.lower() for s in self.sections),
             countries=tuple(sorted({country_name(glossary, c) for c in self.countries})),
-            date_from=self.date_from,
-            date_to=self.date_to,
+            date_from=date_from,
+            date_to=date_to,
         )
 
     def matches(self, entry: StoreEntry) -> bool:
@@ -65,12 +82,43 @@ class Filters:
         return in_date_range(entry.doc_date, self.date_from, self.date_to)
 
 
+_FILTER_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def filter_date(value: str, what: str, last: bool) -> str:
+    """An ISO day, month or year as the day a range starts (`last` False) or ends; one sentence otherwise.
+
+    Only the extended ISO forms are read (2024-07-22, 2024-07, 2024): Python also reads 20240722 as a
+    date, and that text would then be compared with stored dates as text and drop that day's documents.
+    """
+    match = _FILTER_DATE.match(value.strip())
+    try:
+        if not match:
+            raise ValueError
+        year, month, day = int(match.group(1)), match.group(2), match.group(3)
+        if day:
+            return check_iso_date(f"{match.group(1)}-{month}-{day}", what).isoformat()
+        if month:
+            if not 1 <= int(month) <= 12:
+                raise ValueError
+            first, final = date_bounds(f"{match.group(1)}-{month}")
+            return final if last else first
+        return f"{year:04d}-12-31" if last else f"{year:04d}-01-01"
+    except (ValueError, AssistantError):
+        raise AssistantError(f"The {what} {value!r} is not a date like 2024-07-22, a month like 2024-07 or a year "
+                             "like 2024.") from None
+
+
 def country_name(glossary: Glossary, value: str) -> str:
-    """The canonical name of a country given by name, code or alias; one sentence if unknown."""
+    """The canonical name of a country given by name, code or alias; one sentence listing them if unknown."""
+    wanted = value.strip().lower()
     for country in glossary.countries:
-        if value.lower() in {country.name.lower(), country.code.lower(), *(a.lower() for a in country.aliases)}:
+        names = {country.name.lower(), *(a.lower() for a in country.aliases)} | ({country.code.lower()} if country.code else set())
+        if wanted and wanted in names:
             return country.name
-    raise AssistantError(f"{value!r} is not a country the glossary knows; see `assistant glossary`.")
+    known = ", ".join(f"{c.name} ({c.code})" if c.code else c.name for c in glossary.countries)
+    raise AssistantError(f"{value!r} is not a country the glossary knows; the countries are {known} "
+                         "(see `assistant glossary`).")
 
 
 class EntryTable:

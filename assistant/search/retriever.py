@@ -87,7 +87,7 @@ class Retriever:
         """The filters as the vector store evaluates them (countries resolved), or None for no filter."""
         if filters is None or filters.is_empty():
             return None
-        return filters.resolved(self.glossary)
+        return filters.resolved(self.glossary, [d.id for d in self.index.documents])
 
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
         """Row numbers of the chunks that pass the filters, or None when nothing is filtered."""

@@ -477,21 +477,47 @@ def test_upload_problems_are_one_sentence_and_change_nothing(workspace, upload, 
 
 
 @slow
-def test_a_stale_index_shows_one_sentence_and_builds_on_request(workspace):
+def test_a_hostile_pdf_is_refused_in_one_sentence_and_the_app_keeps_answering(workspace):
+    from tests.ingest.test_pdf_limits import hostile_pdf
+
+    corpus, _ = workspace
+    before = tree(corpus)
+    at = show(start(timeout=120), "Index")
+    at.file_uploader(key="upload_file_0").set_value(("slides.pdf", hostile_pdf(pages=10, rectangles=330_000),
+                                                     "application/pdf"))
+    at.button(key=[b.key for b in at.button if b.label == "Add and index"][0]).click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("slides.pdf: page 1 holds more drawing instructions"), errors
+    assert tree(corpus) == before
+    show(at, "Ask")
+    ask(at, BULGARIA)
+    assert "Action 21" in [c.unit.locator for c in last_turn(at).answer.citations]
+
+
+@slow
+def test_a_stale_index_keeps_answering_with_a_notice_and_builds_on_request(workspace):
     from assistant.uploads import add_document
 
     corpus, _ = workspace
     add_document(corpus, b"Frontex deployed a new team to the Moldova border in 2024.\n", "moldova.txt",
                  title="Moldova deployment", doc_date="2024-06-01")
     at = start(timeout=120)
-    warning = at.warning[0].value
-    assert "changed since the index was built" in warning and warning.count(". ") <= 1
-    assert at.chat_input(key="question").proto.disabled
-    at.button(key="build-now").click().run(timeout=180)
+    assert not at.chat_input(key="question").proto.disabled, "the last good index is served"
+    ask(at, BULGARIA)
+    answer = last_turn(at).answer
+    assert answer.citations and answer.notes[-1].startswith("Stale index: 1 document changed (1 added)")
+    show(at, "Index")
+    warning = at.warning[0].value.replace("\\", "")
+    assert "Stale index: 1 document changed" in warning and warning.count(". ") == 0
+    assert at.button(key="rebuild").proto.type == "primary"
+    at.button(key="rebuild").click().run(timeout=180)
     assert not at.exception, [e.value for e in at.exception]
-    assert not at.chat_input(key="question").proto.disabled
+    assert any("up to date" in s.value for s in at.success)
+    show(at, "Ask")
     ask(at, "Where did Frontex deploy a new team in 2024?")
     assert "Moldova deployment" in [c.unit.doc_title for c in last_turn(at).answer.citations]
+    assert not any(note.startswith("Stale") for note in last_turn(at).answer.notes)
 
 
 @slow
@@ -506,6 +532,22 @@ def test_a_missing_index_shows_one_sentence_and_the_documents_still_list(workspa
     assert "Corpus: 2 documents" in "\n".join(m.value for m in at.markdown)
     show(at, "Index")
     assert any("No index has been built" in w.value for w in at.warning)
+
+
+@slow
+@pytest.mark.parametrize("pointer", [b"\xff\xfe\x00\x9b2J", b"../../etc\n"], ids=["not-utf8", "a-path"])
+def test_a_damaged_pointer_shows_one_sentence_no_server_path_and_the_rebuild_button(workspace, pointer):
+    corpus, index_dir = workspace
+    (index_dir / "CURRENT").write_bytes(pointer)
+    at = show(start(timeout=120), "Index")
+    errors = [e.value.replace("\\", "") for e in (*at.error, *at.warning)]
+    assert any("index/CURRENT" in e for e in errors), errors
+    assert not any(str(index_dir.parent) in e for e in errors), "no server path on the page"
+    at.button(key="rebuild").click().run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    show(at, "Ask")
+    ask(at, BULGARIA)
+    assert last_turn(at).answer.citations
 
 
 @slow

@@ -67,13 +67,15 @@ def test_removing_a_document_re_embeds_nothing_else(workspace):
     assert {u.doc_id for u in loaded.units.values()} == {entries[0]["id"]}
 
 
-def test_a_stale_index_is_never_served(workspace):
+def test_a_stale_index_is_served_with_its_notice_and_a_foreign_one_never(workspace):
     corpus, index_dir, backend = workspace
     (corpus / "glossary.json").write_text((corpus / "glossary.json").read_text() + "\n", encoding="utf-8")
-    with pytest.raises(StaleIndexError, match="changed since the index was built"):
-        load_index(index_dir, corpus, DEFAULT_MODEL, backend)
+    loaded = load_index(index_dir, corpus, DEFAULT_MODEL, backend)
+    assert loaded.stale_notice().startswith("Stale index: the glossary changed since it was built")
     status = index_status(index_dir, corpus, "all-mpnet-base-v2", backend)
-    assert not status.fresh and "model" in status.reason
+    assert not status.fresh and not status.servable and "model" in status.reason
+    with pytest.raises(StaleIndexError, match="model"):
+        load_index(index_dir, corpus, "all-mpnet-base-v2", backend)
 
 
 def test_a_failed_build_leaves_the_previous_index_usable(workspace, monkeypatch):

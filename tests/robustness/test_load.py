@@ -62,3 +62,13 @@ def test_a_malformed_answer_or_an_exception_counts_as_an_error(engine, load_test
     for question, says in [("broken", "an answer without citations"), ("crash", "RuntimeError: boom"), ("hang", "hung")]:
         result = load_test.run_load(ask, [question], threads=1, seconds=0.2, max_requests=1, grace=0.5)
         assert len(result.errors) == 1 and says in result.errors[0], result.errors
+
+
+def test_askers_keep_getting_answers_while_documents_come_and_go_and_the_index_is_rebuilt(engine, settings, load_test):
+    """The --changes run, short: 5 askers for 8 s while two sessions add and remove documents and one rebuilds."""
+    summary = load_test.run_with_changes(settings, load_test.gold_questions(), threads=5, seconds=8,
+                                         max_requests=2000, grace=60)
+    assert summary["errors"] == 0, summary["error_examples"]
+    assert summary["change_errors"] == 0, summary["change_error_examples"]
+    assert summary["lost_documents"] == 0, summary["lost_examples"]
+    assert summary["documents_added"] >= 2 and summary["rebuilds"] >= 1 and summary["requests"] >= 5
