@@ -10,6 +10,7 @@ for it to load.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 # Languages users of this corpus write in (EU official languages and those of the main partner countries).
@@ -20,13 +21,22 @@ _ENGLISH = frozenset("the of is are was were what who whom which when where why 
                      "has have been be a an on by from at this that status".split())
 
 
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _identifier():
+def _load_identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(CANDIDATES))
     return identifier
+
+
+def _identifier():
+    """The model, loaded once per process: sessions asking at the same moment wait for one load, not do twenty."""
+    with _LOADING:
+        return _load_identifier()
 
 
 def foreign_language(question: str) -> str:

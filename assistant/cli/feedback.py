@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from assistant.cli.group import cli, settings_for
+from assistant.cli.group import cli, settings_for, say
 
 
 @cli.group()
@@ -23,7 +23,8 @@ def export(out: Path | None) -> None:
 
     text = ConversationStore(settings_for().data_dir).feedback_jsonl()
     if out is None:
-        click.echo(text, nl=False)
+        for line in text.splitlines():
+            say(line)  # JSON Lines: json already escapes control characters, the sanitizer passes them as they are
     else:
         out.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {text.count(chr(10))} feedback items to {out}.")
+        say(f"Wrote {text.count(chr(10))} feedback items to {out}.")

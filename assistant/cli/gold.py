@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from assistant.cli.evaluate import _eval_module
-from assistant.cli.group import cli, settings_for
+from assistant.cli.group import cli, settings_for, say
 from assistant.errors import AssistantError
 from assistant.settings import PROJECT_ROOT
 
@@ -34,10 +34,10 @@ def check(files: tuple[Path, ...]) -> None:
     paths = list(files) or [p for p in (GOLD, GOLD_NEW) if p.is_file()]
     report = checker.check_files(paths, settings_for().corpus_dir)
     for problem in report.problems:
-        click.echo(str(problem))
+        say(str(problem))
     if report.problems:
         raise AssistantError(report.summary())
-    click.echo(report.summary())
+    say(report.summary())
 
 
 @gold.command()
@@ -110,12 +110,12 @@ def _check_and_add(checker, rows, gold_path: Path, existing, corpus, dry_run: bo
     problems, _ = checker.check_rows(completed, corpus, existing)
     failing = {p.where for p in problems}
     for problem in problems:
-        click.echo(str(problem))
+        say(str(problem))
     good = [row.data for row in completed if row.where not in failing]
     if good and not dry_run:
         checker.append_items(gold_path, good)
     for item in good:
-        click.echo(f"{'Would add' if dry_run else 'Added'} {item['id']} ({item['type']}, split {item['split']}) "
+        say(f"{'Would add' if dry_run else 'Added'} {item['id']} ({item['type']}, split {item['split']}) "
                    f"to {gold_path.name}.")
     return good, [row for row in completed if row.where in failing]
 

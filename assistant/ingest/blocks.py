@@ -113,14 +113,38 @@ def read_blocks(lines: list[SourceLine], hint_title: str = "", letterhead_bodies
 # --- furniture --------------------------------------------------------------------------
 
 
+def _runs_with_pages(lines: list[SourceLine]) -> bool:
+    """The same line on every page, or one whose numbers differ only as the page number does ('3 / 12', 'Page 4')."""
+    texts = {clean_line(line.text) for line in lines}
+    if len(texts) == 1:
+        return True
+    numbers = [[int(n) for n in re.findall(r"\d+", clean_line(line.text))] for line in lines]
+    if len({len(n) for n in numbers}) != 1:
+        return False
+    for position in range(len(numbers[0])):
+        offsets = {n[position] - line.page for n, line in zip(numbers, lines)}
+        if len(offsets) == 1 and len({n[position] for n in numbers}) > 1:
+            return True
+    return False
+
+
 def _drop_furniture(lines: list[SourceLine], dropped: list[tuple[str, str, int]],
                     bare_numbers: bool = True) -> list[SourceLine]:
     """Lines that are furniture dropped (and reported); `bare_numbers`: a line of digits alone is a page number."""
-    pages_of: dict[str, set[int]] = {}
+    # A running header or footer stands at a page's edge (its first or last two lines) on three pages or more;
+    # numbered headings that differ only in their digits ("Annex 1", "Annex 2") stand inside the pages.
+    by_page: dict[int, list[SourceLine]] = {}
     for line in lines:
+        by_page.setdefault(line.page, []).append(line)
+    edges = [line for page in by_page.values() for line in (page[:2] + page[-2:] if len(page) > 4 else page)]
+    pages_of: dict[str, set[int]] = {}
+    members: dict[str, list[SourceLine]] = {}
+    for line in edges:
         if "\t" not in line.text and len(line.text.split()) <= 12:
-            pages_of.setdefault(F.furniture_key(clean_line(line.text)), set()).add(line.page)
-    running = {key for key, pages in pages_of.items() if len(pages) >= 3 and key}
+            key = F.furniture_key(clean_line(line.text))
+            pages_of.setdefault(key, set()).add(line.page)
+            members.setdefault(key, []).append(line)
+    running = {key for key, pages in pages_of.items() if len(pages) >= 3 and key and _runs_with_pages(members[key])}
     kept: list[SourceLine] = []
     in_contacts = False
     for line in lines:
