@@ -51,11 +51,11 @@ class Engine:
 
     def document_units(self, doc_id: str) -> list[Unit]:
         """A document's units in reading order."""
-        return [unit for unit in self.index.units.values() if unit.doc_id == doc_id]
+        return self.index.document_units(doc_id)
 
     def countries_named(self) -> list[str]:
         """Glossary countries that some unit names, in glossary order (the country filter's options)."""
-        present = {country for unit in self.index.units.values() for country in unit.countries}
+        present = self.index.countries_named()
         return [c.name for c in self.glossary.countries if c.name in present]
 
 
@@ -70,7 +70,7 @@ def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
     encoder = load_encoder(index.model, index.backend)
     glossary = load_glossary(settings.corpus_dir)
     retriever = Retriever(index, encoder, glossary, settings.retrieval)
-    retriever.store = open_store(settings, index, retriever.entries)
+    retriever.store = open_store(settings, index)
     return Engine(settings, index, glossary, retriever, Answerer(retriever, settings.answer))
 
 

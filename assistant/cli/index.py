@@ -22,12 +22,18 @@ STORE_HELP = ("Vector store for dense search: faiss (the index's own, default) o
                    "collection at ASSISTANT_MILVUS_URI (default index/milvus.db). Default: ASSISTANT_STORE or faiss.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Embed new chunks on this many processes (torch backend), for large ingests.")
+@click.option("--verify", is_flag=True,
+              help="Check every file of the served index against its checksum (loading checks sizes, and the "
+                   "checksums of small files only); builds nothing.")
 def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool, store_name: str | None,
-          workers: int) -> None:
+          workers: int, verify: bool) -> None:
     """Build the index (FAISS, BM25, chunk store, manifest); only changed chunks are embedded."""
-    from assistant.index import build_index, index_status
+    from assistant.index import build_index, index_status, verify_index
 
     settings = settings_for(model, backend, store_name)
+    if verify:
+        click.echo(verify_index(settings.index_dir))
+        return
     if if_stale:
         status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
         if status.fresh:

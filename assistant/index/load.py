@@ -1,20 +1,31 @@
-"""Serving a generation: is it fresh, and everything retrieval needs, loaded once per process."""
+"""Serving a generation: is it fresh, and everything retrieval needs, opened once per process.
+
+`index_status` says whether the served generation matches the corpus and the settings, with
+its files whole; `load_index` opens it (assistant/index/serving.py: records read by row,
+vectors and indexes memory-mapped), refusing a stale or damaged one in one sentence. Files are
+checked by size, and small ones by checksum, at every load; `verify_index` checks every
+checksum (`assistant index --verify`).
+"""
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from assistant.errors import AssistantError, StaleIndexError
-from assistant.index import bm25 as bm25_files
-from assistant.index import vectors as vector_files
 from assistant.index.generations import current_generation
-from assistant.index.manifest import Manifest, corpus_fingerprint, read_manifest, settings_mismatch, verify_files
-from assistant.index.storage import read_jsonl
-from assistant.records import Chunk, Document, Sentence, Unit
+from assistant.index.manifest import (
+    HASH_CACHE,
+    Manifest,
+    corpus_fingerprint,
+    read_manifest,
+    settings_mismatch,
+    verify_files,
+)
+from assistant.index.segments import Segment
+from assistant.index.serving import LoadedIndex
+from assistant.records import Document
 
 
 @dataclass
@@ -37,9 +48,9 @@ def _staleness(index_dir: Path, corpus_dir: Path, model: str, backend: str) -> t
     mismatch = settings_mismatch(manifest, model, backend)
     if mismatch:
         return IndexStatus(True, False, mismatch, manifest), generation
-    if manifest.corpus != corpus_fingerprint(corpus_dir):
+    if manifest.corpus != corpus_fingerprint(corpus_dir, index_dir / HASH_CACHE):
         return IndexStatus(True, False, "The corpus or its glossary changed since the index was built.", manifest), generation
-    return IndexStatus(True, True, f"The index is up to date ({len(manifest.chunks)} chunks).", manifest), generation
+    return IndexStatus(True, True, f"The index is up to date ({manifest.chunks} chunks).", manifest), generation
 
 
 def index_status(index_dir: Path, corpus_dir: Path, model: str, backend: str) -> IndexStatus:
@@ -51,30 +62,6 @@ def index_status(index_dir: Path, corpus_dir: Path, model: str, backend: str) ->
         except StaleIndexError as exc:  # a truncated or corrupted file: rebuilt by `assistant index --if-stale` too
             return IndexStatus(True, False, str(exc), status.manifest)
     return status
-
-
-@dataclass
-class LoadedIndex:
-    """Everything retrieval needs, loaded once per process."""
-
-    generation: Path
-    manifest: Manifest
-    documents: list[Document]
-    units: dict[str, Unit]
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    vector_index: object
-    bm25: object
-    sentences: list[Sentence]
-    sentence_vectors: np.ndarray
-
-    @property
-    def model(self) -> str:
-        return self.manifest.model
-
-    @property
-    def backend(self) -> str:
-        return self.manifest.backend
 
 
 def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | None = None,
@@ -101,18 +88,34 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | Non
         manifest = read_manifest(generation)
     assert generation is not None and manifest is not None
     verify_files(generation, manifest)
+    return open_generation(generation, manifest)
+
+
+def open_generation(generation: Path, manifest: Manifest) -> LoadedIndex:
+    """Open a generation's segments (nothing is verified here); one sentence if a file cannot be read."""
+    segments: list[Segment] = []
     try:
-        documents = [Document(**{**d, "missing_actions": tuple(d.get("missing_actions", ()))})
-                     for d in json.loads((generation / "documents.json").read_text(encoding="utf-8"))]
-        units = {row["unit_id"]: Unit.from_dict(row) for row in read_jsonl(generation / "units.jsonl")}
-        chunks = [Chunk(**row) for row in read_jsonl(generation / "chunks.jsonl")]
-        vectors = np.load(generation / "vectors.npy")
-        vector_index = vector_files.load_index(generation / "faiss.index")
-        bm25 = bm25_files.load_bm25(generation / "bm25")
-        sentences = [Sentence(**row) for row in read_jsonl(generation / "sentences.jsonl")]
-        sentence_vectors = np.load(generation / "sentence_vectors.npy")
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        segments = [Segment(generation / folder) for folder in manifest.segments]
+        documents = [_document(record) for segment in segments for record in segment.document_records()]
+        return LoadedIndex(generation, manifest, segments, documents)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError, sqlite3.Error) as exc:
+        for segment in segments:
+            segment.close()
         raise StaleIndexError(f"The index in {generation.name} could not be read ({type(exc).__name__}); "
                               "run `assistant index` to rebuild it.") from None
-    return LoadedIndex(generation, manifest, documents, units, chunks, vectors, vector_index, bm25, sentences,
-                       sentence_vectors)
+
+
+def _document(record: dict) -> Document:
+    return Document(**{**record, "missing_actions": tuple(record.get("missing_actions", ()))})
+
+
+def verify_index(index_dir: Path) -> str:
+    """Every file of the served generation against its size and checksum; one sentence either way."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise StaleIndexError(f"No index has been built in {index_dir}; run `assistant index` first.")
+    manifest = read_manifest(generation)
+    verify_files(generation, manifest, full=True)
+    size = sum(int(entry["bytes"]) for entry in manifest.files.values())
+    return (f"All {len(manifest.files)} files of index generation {generation.name} match their checksums "
+            f"({size / 2**20:,.1f} MiB).")
