@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test setup index browser eval bench models-extra clean
+.PHONY: run test setup index browser eval bench bench-scale models-extra clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ eval: index
 
 bench: index
 	$(BIN)/assistant bench
+
+# End to end on generated corpora of 10k, 100k and 1M units (about 1.5 h and 35 GB under /tmp here; results in
+# eval/results/scale_bench.*). SCALE_SIZES="10000 100000" for a shorter run.
+SCALE_SIZES ?= 10000 100000 1000000
+bench-scale: setup
+	nice -n 19 $(BIN)/python -m eval.bench_scale --sizes $(SCALE_SIZES)
 
 # The larger model for the comparison in the README (about 400 MB, not needed to run).
 models-extra: setup

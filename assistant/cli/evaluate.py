@@ -46,5 +46,15 @@ def evaluate(gold: Path | None, out: Path | None, modes: str, no_baseline: bool)
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def bench(ctx: click.Context) -> None:
-    """Benchmark the pipeline on this machine (eval/bench.py); options pass through."""
-    _eval_module("bench").main(list(ctx.args))
+    """Benchmark the pipeline on this machine (eval/bench.py); options pass through.
+
+    `assistant bench --scale N [N ...]` runs the end-to-end benchmark on generated corpora of N units
+    instead (eval/bench_scale.py; its other options pass through too).
+    """
+    args = list(ctx.args)
+    if "--scale" in args:
+        position = args.index("--scale")
+        args[position] = "--sizes"
+        _eval_module("bench_scale").main(args)
+        return
+    _eval_module("bench").main(args)

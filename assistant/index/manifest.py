@@ -179,7 +179,7 @@ class _FileHashes:
         import time
 
         stat = file.stat()
-        name = str(file.resolve())
+        name = str(file.absolute())
         known = self.known.get(name)
         if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
             return str(known[2])

@@ -258,7 +258,7 @@ class LoadedIndex:
         self.chunk_rows_of = RowsOfUnit(self, self.unit_chunks)
         self.sentence_rows_of = RowsOfUnit(self, self.unit_sentences)
         self.idf = IdfTable([s.bm25 for s in segments])
-        self._documents_by_id = {d.id: d for d in self.documents}
+        self.documents_by_id = {d.id: d for d in self.documents}
         self._filters: FilterColumns | None = None
 
     def _joined(self, name: str, targets: _Rows) -> np.ndarray:
@@ -299,7 +299,7 @@ class LoadedIndex:
         return self.unit_at(int(self.chunk_unit[row]))
 
     def document(self, doc_id: str) -> Document | None:
-        return self._documents_by_id.get(doc_id)
+        return self.documents_by_id.get(doc_id)
 
     def document_units(self, doc_id: str) -> list[Unit]:
         """A document's units in reading order (one query, not a pass over the units)."""

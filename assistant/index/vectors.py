@@ -254,7 +254,9 @@ def _search(
     stored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     if allowed is not None:
-        allowed_ids = np.setdiff1d(_as_ids(allowed, len(allowed)), exclude if exclude is not None else [])
+        allowed_ids = _as_ids(allowed, len(allowed))
+        if exclude is not None or (allowed_ids.size > 1 and not bool(np.all(allowed_ids[1:] > allowed_ids[:-1]))):
+            allowed_ids = np.setdiff1d(allowed_ids, exclude if exclude is not None else [])  # sorted, unique
         if index_kind(index) != "flat" and allowed_ids.size <= EXACT_FILTER_MAX:
             try:
                 return _exact_over(index, matrix, k, allowed_ids, stored)
