@@ -231,6 +231,9 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
     }
     latency: dict[str, Any] = {}
     retriever = engine.retriever
+    for mode in MODES:  # one pass over every question first: the index's pages are read once, before any timing
+        for q in asked:
+            engine.ask(Query(q, mode=mode))
     for mode in MODES:
         for name, kwargs in FILTERS.items():
             filters = Filters(**kwargs)
@@ -367,10 +370,11 @@ def markdown(data: dict[str, Any]) -> str:
     for mode in MODES:
         for name in FILTERS:
             key = f"{mode} | {name}"
-            row(f"search {key}, p50 / p95 ms",
+            shown = key.replace(" | ", ", ")
+            row(f"search {shown}, p50 / p95 ms",
                 [f"{s['serving']['latency'][key]['search_ms']['p50']} / {s['serving']['latency'][key]['search_ms']['p95']}"
                  for s in sizes])
-            row(f"ask {key}, p50 / p95 ms",
+            row(f"ask {shown}, p50 / p95 ms",
                 [f"{s['serving']['latency'][key]['ask_ms']['p50']} / {s['serving']['latency'][key]['ask_ms']['p95']}"
                  for s in sizes])
     row("add one document: checks + metadata / index update (s)",
@@ -471,8 +475,9 @@ def main(argv: list[str] | None = None) -> None:
     data.setdefault("sizes", {})
     templates = load_templates(args.work / "templates", model, backend)
     if "pipeline" not in data or args.fresh:
-        sample = [c.index_text for docs in templates.documents.values() for d in docs for t in d.units
-                  for c in t.chunks][:256]
+        from eval.scale_corpus import generate
+
+        sample = [c.index_text for record in generate(templates, 400, args.seed + 1) for c in record[2]][:512]
         data["pipeline"] = {"ingest": measure_ingest(args.work / "templates" / "corpus", model),
                             "embedding": measure_embedding(sample, model),
                             "load_average": load_now()}
