@@ -70,3 +70,16 @@ def embed_with_ray(texts: Sequence[str], model: str, backend: str = "onnx-int8",
     for batch in embedded.iter_batches(batch_format="numpy", batch_size=4096):
         out[np.asarray(batch["row"], dtype=np.int64)] = np.stack(list(batch["vector"]))
     return out
+
+
+class RayEncoder:
+    """The Encoder protocol on Ray Data, for `assistant index --ray ADDRESS` (build_index(encoder=...))."""
+
+    def __init__(self, model: str, backend: str, address: str | None = None, actors: int = 2) -> None:
+        self.name, self.backend, self.dimension = model, backend, model_spec(model).dimension
+        self.address = None if address in (None, "", "local") else address
+        self.actors = actors
+
+    def encode(self, texts: Sequence[str], batch_size: int = 256, progress: bool = False) -> np.ndarray:
+        return embed_with_ray(texts, self.name, self.backend, actors=self.actors, batch_size=batch_size,
+                              address=self.address)

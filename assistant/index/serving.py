@@ -185,8 +185,6 @@ class IdfTable:
         self._cache: dict[str, float | None] = {}
         smallest = [int(df.min()) for _, df in self._parts if len(df)]
         self.max_value = self._idf(min(smallest)) if smallest else 1.0  # the rarest term's idf
-        if not smallest:
-            self.max_value = 1.0
 
     def _df(self, term: str) -> int | None:
         total, seen = 0, False
@@ -202,13 +200,15 @@ class IdfTable:
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def get(self, term: str, default: float | None = None) -> float | None:
-        if term not in self._cache:
+        missing = object()
+        value = self._cache.get(term, missing)
+        if value is missing:  # computed here and returned as computed: another thread may clear the cache
             if len(self._cache) > 100_000:
                 self._cache.clear()
             df = self._df(term)
-            self._cache[term] = None if df is None else self._idf(df)
-        value = self._cache[term]
-        return default if value is None else value
+            value = None if df is None else self._idf(df)
+            self._cache[term] = value
+        return default if value is None else value  # type: ignore[return-value]
 
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and self.get(term) is not None

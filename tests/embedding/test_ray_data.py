@@ -40,3 +40,19 @@ def test_an_empty_ingest_needs_no_cluster():
     from assistant.settings import DEFAULT_MODEL
 
     assert embed_with_ray([], DEFAULT_MODEL).shape == (0, 384)
+
+
+def test_assistant_index_embeds_on_ray(local_ray, tmp_path, settings, engine):
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+    from tests.conftest import copy_corpus_and_index
+
+    corpus, index_dir = copy_corpus_and_index(tmp_path, settings)
+    path = corpus / "council-action-file-eastern-mediterranean-route-2024-07-22.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("26 September 2023", "27 September 2023"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["index", "--quiet", "--ray", "local", "--workers", "2"],
+                                env={"ASSISTANT_CORPUS": str(corpus), "ASSISTANT_INDEX": str(index_dir)})
+    assert result.exit_code == 0, result.output
+    assert "Indexed" in result.output and " 0 embedded" not in result.output
