@@ -431,14 +431,16 @@ def chart(data: dict[str, Any], path: Path) -> None:
         values = [max(f[name], 1e-3) for f in figures]
         ax.loglog(n, values, "o-")
         for size, targets in TARGETS.items():
-            if name in targets:
-                ax.axhline(targets[name], color="red", linestyle=":", linewidth=1)
+            if name in targets:  # the target at the size it is set for
+                ax.plot([size], [targets[name]], "rv", markersize=7)
+                ax.annotate(f"target at {size:,}", (size, targets[name]), fontsize=7, color="red",
+                            textcoords="offset points", xytext=(-60, 6))
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("units")
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
-    fig.suptitle("assistant end to end at scale (red dotted: targets)", fontsize=10)
+    fig.suptitle("assistant end to end at scale, 2 shared cores (red triangles: targets)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -453,6 +455,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--keep", action="store_true", help="Keep the generated corpus and index of each size.")
     parser.add_argument("--fresh", action="store_true", help="Forget earlier sizes in scale_bench.json.")
+    parser.add_argument("--report-only", action="store_true", help="Rewrite the Markdown and the chart from the JSON.")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from assistant.offline import set_offline_flags
@@ -460,6 +463,9 @@ def main(argv: list[str] | None = None) -> None:
     set_offline_flags()
     if args.serve:
         print(json.dumps(serve(json.loads(args.serve))))
+        return
+    if args.report_only:
+        write_report(json.loads((args.out / "scale_bench.json").read_text(encoding="utf-8")), args.out)
         return
     from assistant.settings import DEFAULT_BACKEND, DEFAULT_MODEL
     from eval.scale_corpus import load_templates
