@@ -18,7 +18,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 ONNX := $(VENV)/share/assistant/onnx/all-MiniLM-L6-v2/model-int8.onnx
 
-.PHONY: run test setup setup-test index browser eval bench lock models-extra clean
+.PHONY: run test setup setup-test index browser eval bench bench-scale lock models-extra clean
 
 # uv reads none of pip's configuration: give it the indexes and local wheels that pip uses here
 # (pip's own merged view of its files and PIP_* variables), so both installers see the same packages.
@@ -127,12 +127,18 @@ lock:
 	@$(find_uv) $(uv_env) \
 	[ -n "$$uv" ] || { echo "make lock needs uv (pip install uv==$(UV_VERSION))."; exit 1; }; \
 	set -ex; \
-	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) --extra torch --extra eval --extra milvus --extra test -o $(TEST_LOCK); \
+	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) --extra torch --extra eval --extra milvus --extra large --extra cluster --extra test -o $(TEST_LOCK); \
 	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) --extra torch -c $(TEST_LOCK) -o $(TORCH_LOCK); \
 	"$$uv" pip compile pyproject.toml $(LOCK_FLAGS) -c $(TEST_LOCK) --excludes <(echo sentence-transformers) -o $(RUN_LOCK)
 	@grep -q '^torch==2\.13\.0+cpu$$' $(TORCH_LOCK) || { echo "The lock did not get the local CPU wheel torch 2.13.0+cpu; is pip's find-links set?"; exit 1; }
 	@! grep -qiE '^(nvidia|triton|cuda)' $(TEST_LOCK) || { echo "The lock pulls CUDA packages; keep torch on the local CPU wheel."; exit 1; }
 	@! grep -qE '^(torch|sentence-transformers)==' $(RUN_LOCK) || { echo "The run set must not need torch."; exit 1; }
+
+# End to end on generated corpora of 10k, 100k and 1M units (about 1.5 h and 35 GB under /tmp here; results in
+# eval/results/scale_bench.*). SCALE_SIZES="10000 100000" for a shorter run.
+SCALE_SIZES ?= 10000 100000 1000000
+bench-scale: setup-test
+	nice -n 19 $(BIN)/python -m eval.bench_scale --sizes $(SCALE_SIZES)
 
 # The larger model for the comparison in the README (about 400 MB, not needed to run; its ONNX
 # export needs torch, hence the test set). --no-deps:

@@ -55,9 +55,7 @@ def home(engine: Engine, documents: dict[str, Document]) -> None:
                 "sentences, and every line cites the passage it comes from: point at a citation to read it, "
                 "click it to open the passage beside the conversation. Follow-ups such as “and Greece?” or "
                 "“who leads it?” are read against the questions before them.")
-    counts: dict[str, int] = {}
-    for unit in engine.index.units.values():
-        counts[unit.doc_id] = counts.get(unit.doc_id, 0) + 1
+    counts = engine.index.units_per_document()
     st.markdown(f"**The documents ({len(documents)})**")
     with st.container(border=True, key="home-documents"):
         lines = [f"**{ui.escape_inline(d.title)}**  \n:gray[{ui.escape_inline(ui.document_kind_label(d.kind))} · "

@@ -64,10 +64,7 @@ def render_documents(engine: Engine | None, problem: str, settings: Settings) ->
     except AssistantError as exc:
         st.error(ui.escape_markdown(str(exc)))
         return
-    counts: dict[str, int] = {}
-    if engine is not None:
-        for unit in engine.index.units.values():
-            counts[unit.doc_id] = counts.get(unit.doc_id, 0) + 1
+    counts = engine.index.units_per_document() if engine is not None else {}
     st.markdown(f"#### :material/folder_open: Corpus: {len(documents)} documents")
     corpus_cards(documents, counts)
     st.markdown("#### :material/chrome_reader_mode: Read")

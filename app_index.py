@@ -43,7 +43,7 @@ def render_index(engine: Engine | None, settings: Settings) -> None:
         with st.container(horizontal=True):
             st.metric("Documents", len(manifest.documents) if manifest else 0, border=True)
             st.metric("Passages", manifest.units if manifest else 0, border=True)
-            st.metric("Chunks", len(manifest.chunks) if manifest else 0, border=True)
+            st.metric("Chunks", manifest.chunks if manifest else 0, border=True)
             st.metric("Built", ui.built_label(manifest.built_at if manifest else ""), border=True,
                       help=f"Built at {(manifest.built_at if manifest else '') or 'an unknown time'}.")
         if manifest:

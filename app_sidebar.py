@@ -112,11 +112,11 @@ def keep_options(key: str, options: list) -> None:
 def search_controls(engine: Engine, settings: Settings) -> Query:
     """The sidebar's filters, mode and number of passages, as a Query still without its question."""
     documents = {d.id: d for d in engine.index.documents}
-    units = list(engine.index.units.values())
     doc_ids = list(documents)
-    kinds = [k for k in UNIT_KINDS if any(u.kind == k for u in units)]
-    kinds += sorted({u.kind for u in units} - set(kinds))
-    sections = sorted({u.section for u in units if u.section})
+    present = set(engine.index.facet_values("kind"))  # from the index's filter table: no pass over the units
+    kinds = [k for k in UNIT_KINDS if k in present]
+    kinds += sorted(present - set(kinds))
+    sections = sorted(s for s in engine.index.facet_values("section") if s)
     countries = engine.countries_named()
     for key, options in (("f_docs", doc_ids), ("f_kinds", kinds), ("f_sections", sections),
                          ("f_countries", countries)):

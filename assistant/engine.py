@@ -41,7 +41,8 @@ class Engine:
     @property
     def resolver(self) -> Resolver:
         if self._resolver is None:
-            self._resolver = Resolver(self.glossary, self.index.units, self.index.documents)
+            self._resolver = Resolver(self.glossary, self.index.units, self.index.documents,
+                                      self.index.documents_with_kind("annex_item"))
         return self._resolver
 
     def resolve(self, query: Query) -> tuple[Query, Resolution | None]:
@@ -86,11 +87,11 @@ class Engine:
 
     def document_units(self, doc_id: str) -> list[Unit]:
         """A document's units in reading order."""
-        return [unit for unit in self.index.units.values() if unit.doc_id == doc_id]
+        return self.index.document_units(doc_id)
 
     def countries_named(self) -> list[str]:
         """Glossary countries that some unit names, in glossary order (the country filter's options)."""
-        present = {country for unit in self.index.units.values() for country in unit.countries}
+        present = self.index.countries_named()
         return [c.name for c in self.glossary.countries if c.name in present]
 
 
@@ -109,7 +110,7 @@ def load_engine(settings: Settings, check_fresh: bool = True) -> Engine:
     glossary = load_glossary(settings.corpus_dir)  # before the encoder: a damaged glossary is told at once
     encoder = load_encoder(index.model, index.backend)
     retriever = Retriever(index, encoder, glossary, settings.retrieval)
-    retriever.store = open_store(settings, index, retriever.entries)
+    retriever.store = open_store(settings, index)
     return Engine(settings, index, glossary, retriever, Answerer(retriever, settings.answer))
 
 

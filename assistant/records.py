@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -35,13 +35,16 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         """The documents.json entry; fields added later are left out while empty, so that an
         unchanged entry keeps its content hash (and a served index stays fresh)."""
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _DOCUMENT_FIELDS}  # flat: asdict's deep copy is not needed
         data["missing_actions"] = list(self.missing_actions)
         data["derived"] = list(self.derived)
         for name in _LATER_FIELDS:
             if not data[name]:
                 del data[name]
         return data
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
 
 
 @dataclass(frozen=True)

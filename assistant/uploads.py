@@ -251,7 +251,10 @@ def add_upload(corpus_dir: Path, data: bytes, filename: str, *, title: str | Non
 
 def _refuse_duplicate(corpus_dir: Path, prepared: _Prepared, shown: str) -> None:
     for document in load_documents(corpus_dir):
-        digest, fingerprint = _fingerprint_of(corpus_dir, document)
+        try:
+            digest, fingerprint = _fingerprint_of(corpus_dir, document)
+        except FileNotFoundError:  # removed by another thread or process since the metadata was read
+            continue
         if digest == prepared.digest or (fingerprint and fingerprint == prepared.text_hash):
             same = "" if digest == prepared.digest else " (the same text)"
             raise DuplicateError(f"{shown} is already in the corpus as {document.title!r}{same}.")

@@ -55,8 +55,12 @@ class AbstentionRules:
         self._glossary = glossary
         self._common = common_words
         self._locators = locators
+        self._index = index  # "does the corpus mention X" is a lookup in words and phrases the build wrote
         self._documents: dict[str, Document] = {d.id: d for d in index.documents}
-        self._corpus_lower = " ".join(u.text for u in index.units.values()).lower()
+        self._missing: dict[int, list[Document]] = {}  # action number -> documents that say it is missing
+        for document in index.documents:
+            for number in document.missing_actions:
+                self._missing.setdefault(number, []).append(document)
         dates = [d.date for d in index.documents if d.date]
         self.newest = max(dates, key=_period_end) if dates else ""
         self._newest_end = _period_end(self.newest) if self.newest else ""
@@ -67,7 +71,7 @@ class AbstentionRules:
             if reference.kind not in NUMBERED_KINDS or self._locators.exists(reference):
                 continue
             number = int(reference.number.split(".")[0])
-            missing_in = [d for d in self._documents.values() if number in d.missing_actions]
+            missing_in = self._missing.get(number, [])
             if reference.kind == "action" and missing_in:
                 d = missing_in[0]
                 first, last = min(d.missing_actions), max(d.missing_actions)
@@ -77,7 +81,7 @@ class AbstentionRules:
         return ""
 
     def mentions(self, name: str) -> bool:
-        if name.lower() in self._corpus_lower:
+        if self._index.mentions(name):  # a substring of the units' text, in any case
             return True
         return any(name.lower() in (c.name.lower(), *(a.lower() for a in c.aliases)) for c in self._glossary.countries)
 

@@ -35,6 +35,7 @@ _NAME_LINE = re.compile(r"^(?:[A-Z][\wÀ-ÿ.'-]+\s?){1,3}(?:(?:von der|van der|d
 # An organisation as these documents name one: an acronym (GIZ, ICMPD, EUAA), or a body by its kind.
 _ORGANISATION = re.compile(r"\b([A-Z]{2,}[a-z]?|[A-Z][a-z]+ (?:Agency|Organisation|Organization|Office|Commission|Council|"
                            r"Parliament|Ministry|Presidency|Directorate|Centre|Center|Foundation|Institute|Network|Group))\b")
+FACTS_CACHE = 200_000  # sentences whose facts are kept (a question reads a few dozen; bounded for long runs)
 _END = re.compile(r"[.!?;:)\]”\"']\s*$")
 
 FEATURES = (
@@ -83,23 +84,28 @@ class SentenceTable:
         self.index = index
         self.glossary = glossary
         self.common_words = common_words
-        self.rows_of_unit: dict[str, list[int]] = {}
-        for row, sentence in enumerate(index.sentences):
-            self.rows_of_unit.setdefault(sentence.unit_id, []).append(row)
+        # unit id -> rows of its sentences, in reading order: from the index's unit -> first row and count
+        # table (written by the build), so nothing is grouped at start-up
+        self.rows_of_unit = index.sentence_rows_of
         self._facts: dict[int, SentenceFacts] = {}
         self._countries: dict[int, frozenset[str]] = {}
         self._list_lines: dict[str, set[str]] = {}
-        self.idf = _idf(index)
+        self.idf = index.idf  # term -> BM25 idf, looked up in the BM25 index's postings on demand
+        self.max_idf = index.idf.max_value if index.idf.num_docs else 1.0  # the idf of a term the corpus lacks
 
     def facts(self, row: int) -> SentenceFacts:
         known = self._facts.get(row)
         if known is None:
+            if len(self._facts) >= FACTS_CACHE:
+                self._facts.clear()
             known = self._facts[row] = self._compute(row)
         return known
 
     def countries(self, row: int) -> frozenset[str]:
         known = self._countries.get(row)
         if known is None:
+            if len(self._countries) >= FACTS_CACHE:
+                self._countries.clear()
             known = self._countries[row] = frozenset(self.glossary.countries_in(self.index.sentences[row].text))
         return known
 
@@ -107,6 +113,8 @@ class SentenceTable:
         """The unit's lines written as list items ("- ..."), without the marker."""
         known = self._list_lines.get(unit_id)
         if known is None:
+            if len(self._list_lines) >= FACTS_CACHE:
+                self._list_lines.clear()
             text = self.index.units[unit_id].text
             known = self._list_lines[unit_id] = {line.strip()[2:].strip() for line in text.split("\n")
                                                  if line.strip().startswith("- ")}
@@ -132,18 +140,6 @@ class SentenceTable:
             is_lead_in=text.rstrip().endswith(":"), is_list_item=in_item, signature=signature, heading=heading,
             redacted=REDACTED in text,
         )
-
-
-def _idf(index: LoadedIndex) -> dict[str, float]:
-    """BM25's idf of each term over the chunks, read from the BM25 index's own postings (no pass over the text)."""
-    bm25 = index.bm25
-    try:
-        df = np.diff(np.asarray(bm25.scores["indptr"]))  # type: ignore[attr-defined]
-        n = float(bm25.scores["num_docs"])  # type: ignore[attr-defined]
-        vocabulary = bm25.vocab_dict  # type: ignore[attr-defined]
-    except (AttributeError, KeyError, TypeError):
-        return {}
-    return {term: math.log(1.0 + (n - df[i] + 0.5) / (df[i] + 0.5)) for term, i in vocabulary.items() if i < len(df)}
 
 
 @lru_cache(maxsize=4096)
@@ -176,7 +172,7 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
     question_terms = frozenset(_terms(prepared.expanded))
     lexical = np.array([len(question_terms & c.facts.terms) / len(question_terms) if question_terms else 0.0
                         for c in candidates])
-    default_idf = max(table.idf.values(), default=1.0)
+    default_idf = table.max_idf
     weights = {t: table.idf.get(t, default_idf) for t in question_terms}
     total = sum(weights.values()) or 1.0
     idf_overlap = np.array([sum(weights[t] for t in question_terms & c.facts.terms) / total for c in candidates])
@@ -262,7 +258,7 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
         return row
     column = {name: i for i, name in enumerate(FEATURES)}
     question_terms = frozenset(_terms(prepared.expanded))
-    default_idf = max(table.idf.values(), default=1.0)
+    default_idf = table.max_idf
     weights = {t: table.idf.get(t, default_idf) for t in question_terms}
     found = frozenset().union(*(c.facts.terms for c in candidates)) if candidates else frozenset()
     coverage = sum(weights[t] for t in question_terms & found) / (sum(weights.values()) or 1.0)

@@ -12,6 +12,8 @@ change over time reads them in date order instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from assistant.answering import weights as w
 from assistant.answering.analysis import asks_who_leads
 from assistant.answering.candidates import Candidate, SentenceTable
@@ -99,7 +101,8 @@ def _field_lines(chosen: list[Candidate], table: SentenceTable, field: str, limi
     return lines
 
 
-def compose(reading, table: SentenceTable, max_sentences: int, documents: list[Document], ranker: Ranker) -> Answer:
+def compose(reading, table: SentenceTable, max_sentences: int, documents: list[Document] | Mapping[str, Document],
+            ranker: Ranker) -> Answer:
     analysis, ranked = reading.analysis, reading.ranked
     chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
     chosen = _with_structure(chosen, analysis.intent, table)
@@ -111,7 +114,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
     for candidate in chosen:
         if all(candidate.row != c.row for c in unique):
             unique.append(candidate)
-    by_id = {d.id: d for d in documents}
+    by_id = documents if isinstance(documents, Mapping) else {d.id: d for d in documents}  # an index's own map
     return _write(reading, unique, analysis.intent == "comparison", by_id)
 
 

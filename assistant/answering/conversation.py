@@ -361,14 +361,20 @@ def _year(date: str) -> str:
     return date[:4] if re.match(r"\d{4}", date or "") else ""
 
 
-def scope_documents(question: str, documents: Sequence[Document], units: Iterable[Unit] = ()) -> set[str]:
-    """Ids of the documents a question restricts itself to ("the 2023 letter", "the annex", "in 2024"), or none."""
+def scope_documents(question: str, documents: Sequence[Document], units: Iterable[Unit] = (),
+                    annex_docs: set[str] | None = None) -> set[str]:
+    """Ids of the documents a question restricts itself to ("the 2023 letter", "the annex", "in 2024"), or none.
+
+    `annex_docs` are the documents with annex items, when known (the index has them without a pass over the units);
+    else they are read from `units`.
+    """
     # "in 2023", "the 2023 letter" restrict to 2023; "since 2023", "before 2024" do not name one year's documents.
     years = {m.group(0) for m in YEAR.finditer(question)
              if not re.search(r"\b(?:since|after|from|until|till|before|by|post|pre|through)\s+(?:\w+\s+)?$",
                               question[:m.start()], re.IGNORECASE)}
     lowered = question.lower()
-    annex_docs = {u.doc_id for u in units if u.kind == "annex_item"}
+    if annex_docs is None:
+        annex_docs = {u.doc_id for u in units if u.kind == "annex_item"}
     by_year = {d.id for d in documents if _year(d.date) in years} if years else set()
     by_kind: set[str] = set()
     for document in documents:
@@ -440,11 +446,15 @@ _TIME_WORDS = re.compile(_BACK_THEN.pattern + "|" + _NEXT.pattern + "|" + _BEFOR
 class Resolver:
     """Reads follow-ups against earlier turns, with the glossary and the index's units and documents."""
 
-    def __init__(self, glossary: Glossary, units: Mapping[str, Unit], documents: Sequence[Document]) -> None:
+    def __init__(self, glossary: Glossary, units: Mapping[str, Unit], documents: Sequence[Document],
+                 annex_docs: set[str] | None = None) -> None:
         self.glossary = glossary
         self.units = units
         self.documents = list(documents)
         self._by_id = {d.id: d for d in self.documents}
+        # read once (a follow-up never passes over the units of a large index)
+        self.annex_docs = annex_docs if annex_docs is not None else {
+            u.doc_id for u in units.values() if u.kind == "annex_item"}
 
     # The one public step -------------------------------------------------------------------------------
     def resolve(self, question: str, context: Sequence[object]) -> Resolution:
@@ -506,7 +516,7 @@ class Resolver:
             anchor = self._anchor(reading, previous, searched)
             if anchor:
                 searched = _with_extras(searched, [anchor])
-            scope = tuple(sorted(scope_documents(reading.fragment, self.documents, self.units.values())))
+            scope = tuple(sorted(scope_documents(reading.fragment, self.documents, annex_docs=self.annex_docs)))
             reason = ("put " + ", ".join(m.value for m in new) + " in place of the earlier "
                       + "/".join(dict.fromkeys(m.kind for m in new)) if replaced else
                       "added " + ", ".join(m.value for m in new) + " to the earlier question")
@@ -558,7 +568,7 @@ class Resolver:
                 text = f"{wh.group(1)}: {before[:1].lower()}{before[1:]}"  # "why" + ": what does Frontex do in ..."
             replaced = True
             reasons.append(f"asked “{wh.group(1)}” of the earlier question")
-        scope = scope_documents(reading.text, self.documents, self.units.values())
+        scope = scope_documents(reading.text, self.documents, annex_docs=self.annex_docs)
         named_document = tuple(sorted(scope))
         if len(scope) == 1 and (unit is None or unit.doc_id not in scope):
             extras.append("in " + short_label(self._by_id[named_document[0]]))
@@ -615,7 +625,7 @@ class Resolver:
             return ""  # a new target: retrieval decides which passage is about it
         if any(m.kind == "unit" for m in mentions(searched, self.glossary)):
             return ""
-        scope = scope_documents(reading.text, self.documents, self.units.values())
+        scope = scope_documents(reading.text, self.documents, annex_docs=self.annex_docs)
         if (reading.years or scope) and unit.doc_id not in scope:
             return ""  # the follow-up moved to another document or time
         own = _stems(" ".join(reading.content)) - _stems(" ".join(FIELD_LABELS.values()) + " lead leads")

@@ -142,7 +142,8 @@ class Answerer:
             target = target_name(analysis, best)
             return self._abstain(reading, [], "not_given", cite=best,
                                  lead=f"The documents mention {target} [1] but do not give {analysis.attribute}.")
-        answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents, self.model)
+        answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents_by_id,
+                         self.model)
         answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
         return answer
 

@@ -15,6 +15,7 @@ from assistant.settings import PROJECT_ROOT
 EVAL_NEEDS = {"ranx": "ranx", "matplotlib": "matplotlib", "langchain_text_splitters": "langchain-text-splitters"}
 BENCH_NEEDS = {"psutil": "psutil", "langchain_text_splitters": "langchain-text-splitters", "reportlab": "reportlab"}
 APP_BENCH_NEEDS = {"playwright": "playwright"}
+SCALE_BENCH_NEEDS = {"psutil": "psutil", "matplotlib": "matplotlib"}
 
 
 def _missing(what: str, package: str) -> AssistantError:
@@ -167,6 +168,16 @@ def _show_comparison(a: dict, b: dict, test: str, as_json: bool) -> None:
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def bench(ctx: click.Context) -> None:
-    """Benchmark the pipeline on this machine (eval/bench.py); options pass through."""
-    _require("The benchmark", BENCH_NEEDS if "--skip-app" in ctx.args else {**BENCH_NEEDS, **APP_BENCH_NEEDS})
-    _eval_module("bench", "The benchmark").main(list(ctx.args))
+    """Benchmark the pipeline on this machine (eval/bench.py); options pass through.
+
+    `assistant bench --scale N [N ...]` runs the end-to-end benchmark on generated corpora of N units
+    instead (eval/bench_scale.py; its other options pass through too).
+    """
+    args = list(ctx.args)
+    if "--scale" in args:
+        _require("The scale benchmark", SCALE_BENCH_NEEDS)
+        args[args.index("--scale")] = "--sizes"
+        _eval_module("bench_scale", "The scale benchmark").main(args)
+        return
+    _require("The benchmark", BENCH_NEEDS if "--skip-app" in args else {**BENCH_NEEDS, **APP_BENCH_NEEDS})
+    _eval_module("bench", "The benchmark").main(args)

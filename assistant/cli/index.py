@@ -22,12 +22,21 @@ STORE_HELP = ("Vector store for dense search: faiss (the index's own, default) o
                    "collection at ASSISTANT_MILVUS_URI (default index/milvus.db). Default: ASSISTANT_STORE or faiss.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Embed new chunks on this many processes (torch backend), for large ingests.")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="Embed new chunks on Ray Data (pip install -e '.[cluster]'): 'auto' joins the cluster `ray start` "
+                   "set up, ray://host:10001 a remote one, 'local' starts one here; --workers actors.")
+@click.option("--verify", is_flag=True,
+              help="Check every file of the served index against its checksum (loading checks sizes, and the "
+                   "checksums of small files only); builds nothing.")
 def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool, store_name: str | None,
-          workers: int) -> None:
+          workers: int, ray_address: str | None, verify: bool) -> None:
     """Build the index (FAISS, BM25, chunk store, manifest); only changed chunks are embedded."""
-    from assistant.index import build_index, index_status
+    from assistant.index import build_index, index_status, verify_index
 
     settings = settings_for(model, backend, store_name)
+    if verify:
+        say(verify_index(settings.index_dir))
+        return
     if if_stale:
         status = index_status(settings.index_dir, settings.corpus_dir, settings.model, settings.backend)
         if status.fresh:
@@ -35,8 +44,13 @@ def index(if_stale: bool, model: str | None, backend: str | None, quiet: bool, s
             _sync_store(settings)
             return
         say(f"{status.reason} Building it now.")
+    encoder = None
+    if ray_address:
+        from assistant.embedding.ray_data import RayEncoder
+
+        encoder = RayEncoder(settings.model, settings.backend, ray_address, actors=workers)
     report = build_index(settings.index_dir, settings.corpus_dir, settings.model, settings.backend, progress=not quiet,
-                         workers=workers)
+                         workers=workers, encoder=encoder)
     say(report.sentence())
     _sync_store(settings)
 

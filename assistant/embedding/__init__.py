@@ -6,7 +6,7 @@ files once at set-up; `encode_in_processes` spreads a large ingest over worker p
 
 from assistant.embedding.encoders import BACKENDS, Encoder, SentenceTransformerEncoder, load_encoder
 from assistant.embedding.onnx import OnnxEncoder, ensure_onnx, export_onnx, onnx_path
-from assistant.embedding.parallel import encode_in_processes
+from assistant.embedding.parallel import OnnxProcessPool, encode_in_processes
 
-__all__ = ["BACKENDS", "Encoder", "OnnxEncoder", "SentenceTransformerEncoder", "encode_in_processes", "ensure_onnx",
+__all__ = ["BACKENDS", "Encoder", "OnnxEncoder", "OnnxProcessPool", "SentenceTransformerEncoder", "encode_in_processes", "ensure_onnx",
            "export_onnx", "load_encoder", "onnx_path"]

@@ -50,3 +50,61 @@ def encode_in_processes(model: str, texts: Sequence[str], workers: int = 2, batc
     finally:
         st_model.stop_multi_process_pool(pool)
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+# --- ONNX Runtime workers --------------------------------------------------------------------------
+
+_worker_encoder = None
+
+
+def _start_onnx_worker(model: str, quantized: bool, threads: int) -> None:
+    global _worker_encoder
+    set_offline_flags()
+    from assistant.embedding.onnx import OnnxEncoder
+
+    _worker_encoder = OnnxEncoder(model, quantized=quantized, threads=threads)
+
+
+def _encode_shard(texts: list[str], batch_size: int) -> np.ndarray:
+    assert _worker_encoder is not None
+    return _worker_encoder.encode(texts, batch_size=batch_size)
+
+
+class OnnxProcessPool:
+    """`workers` processes, each with its own ONNX Runtime session of cores // workers threads.
+
+    Texts are cut into contiguous shards and the vectors come back in input order; each worker
+    embeds with the same session options as one process, so the vectors are the same.
+    Start it once (`with OnnxProcessPool(...) as pool`) and encode many batches.
+    """
+
+    def __init__(self, model: str, workers: int = 2, quantized: bool = True, threads: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if workers < 1:
+            raise AssistantError("The number of embedding workers must be at least 1.")
+        self.dimension = model_spec(model).dimension
+        self.workers = workers
+        threads = threads or max(1, (os.cpu_count() or 1) // workers)
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_onnx_worker, initargs=(model, quantized, threads))
+        list(self._pool.map(_encode_shard, [["warm-up"]] * workers, [1] * workers))  # load every worker's model
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        shard = max(batch_size, -(-len(texts) // (self.workers * 4)))  # a few shards per worker balance the load
+        shards = [texts[i:i + shard] for i in range(0, len(texts), shard)]
+        parts = list(self._pool.map(_encode_shard, shards, [batch_size] * len(shards)))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def __enter__(self) -> OnnxProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

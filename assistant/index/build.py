@@ -1,28 +1,37 @@
 """Building a generation: chunk the corpus, embed only what changed, write every file, swap it in.
 
-A generation holds manifest.json, vectors.npy, faiss.index, chunks.jsonl, units.jsonl,
-documents.json, sentences.jsonl, sentence_vectors.npy and bm25/. It is written beside the
-served one and only then named in CURRENT, so a build killed at any point leaves the
-previous index loadable. Vectors are cached by content hash: an unchanged chunk or sentence
-is never embedded twice.
+A generation is manifest.json and one segment (assistant/index/segments.py: store.sqlite,
+vectors.npy, sentence_vectors.npy, faiss.index, bm25/, rows.npz, filters.npz, ...) at its root,
+plus, after incremental builds, delta segments under deltas/NNNN/. It is written beside the
+served one and only then named in CURRENT, so a build killed at any point leaves the previous
+index loadable. Vectors are cached by content hash: an unchanged chunk or sentence is never
+embedded twice.
+
+Incremental builds: when documents are only added to a large index (INCREMENTAL_MIN_UNITS units
+or more; the glossary, the settings and every indexed document unchanged), only the new
+documents are read, chunked and embedded; the new generation hard-links the previous one's
+segment files (they are never written again) and adds one delta segment, whose BM25 scores use
+the document frequencies of the whole index. So adding a document costs what the document
+costs, plus reading documents.json and stat-ing each corpus file. Any other change, or more than
+MAX_SEGMENTS segments, rebuilds everything into one segment (a compaction).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
+import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from assistant.chunking import SPLITTER_VERSION, chunk_corpus, read_corpus, sentence_cache, unit_sentences
 from assistant.errors import AssistantError
 from assistant.index import bm25 as bm25_files
-from assistant.index import vectors as vector_files
 from assistant.index.generations import (
     BUILDING_PREFIX,
     GENERATIONS,
@@ -31,26 +40,33 @@ from assistant.index.generations import (
     served_generation,
     swap_pointer,
 )
+from assistant.index.keys import fingerprint_of_sum
 from assistant.index.manifest import (
-    ChunkEntry,
+    HASH_CACHE,
+    MANIFEST,
     DocumentEntry,
     Manifest,
-    SentenceEntry,
     checksums,
     corpus_fingerprint,
     expected_settings,
     read_manifest,
+    settings_mismatch,
+    verify_files,
     write_manifest,
 )
-from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, sha256_text, write_jsonl
-from assistant.ingest import corpus_lock
+from assistant.index.segments import Segment, SegmentWriter, sentence_hash
+from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, write_jsonl
+from assistant.ingest import corpus_lock, document_path, load_documents, load_lines
 from assistant.models import model_spec
+from assistant.records import Chunk, Document, Sentence, Unit
 
 Progress = Callable[[str, float], None]
+DocumentRecords = tuple[Document, Sequence[Unit], Sequence[Chunk], Sequence[Sentence], np.ndarray, np.ndarray]
 
-
-def sentence_hash(text: str) -> str:
-    return sha256_text("sentence\n" + text)[:20]
+DELTAS = "deltas"
+INCREMENTAL_MIN_UNITS = 10_000  # below this a full rebuild takes seconds and keeps BM25 exact
+MAX_SEGMENTS = 16  # base + deltas; one more addition compacts them into one segment
+MAX_DELTA_SHARE = 0.10  # adding more than this share of the documents at once rebuilds everything
 
 
 def _reusable_generations(index_dir: Path) -> list[Path]:
@@ -60,29 +76,6 @@ def _reusable_generations(index_dir: Path) -> list[Path]:
     others = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and p != served),
                     key=lambda p: p.name, reverse=True) if folder.is_dir() else []
     return ([served] if served is not None else []) + others
-
-
-def _previous_vectors(index_dir: Path, model: str, backend: str) -> dict[str, np.ndarray]:
-    """content hash -> vector from the served index (or, when it is damaged, the newest whole one) built with
-    the same model; vector files are checked against the manifest's checksums before they are reused."""
-    for generation in _reusable_generations(index_dir):
-        try:
-            manifest = read_manifest(generation)
-            if manifest.model != model or manifest.backend != backend:
-                continue
-            cache: dict[str, np.ndarray] = {}
-            for file, entries in (("vectors.npy", manifest.chunks), ("sentence_vectors.npy", manifest.sentences)):
-                if manifest.files.get(file) != sha256_file(generation / file):
-                    raise ValueError(f"{file} does not match its checksum")
-                vectors = np.load(generation / file, mmap_mode="r")
-                hashes = [entry.content_hash for entry in entries]
-                if len(hashes) != vectors.shape[0]:
-                    raise ValueError(f"{file} has {vectors.shape[0]} rows for {len(hashes)} entries")
-                cache.update({h: np.array(vectors[row]) for row, h in enumerate(hashes)})
-            return cache
-        except (AssistantError, OSError, ValueError, KeyError):
-            continue  # a damaged generation gives no cache; the next older one may
-    return {}
 
 
 SPLITS = "splits.jsonl"  # sentence splits by line hash, reused by the next build
@@ -95,7 +88,8 @@ def _previous_splits(index_dir: Path) -> dict[str, tuple[str, ...]]:
         return {}
     try:
         manifest = read_manifest(generation)
-        if manifest.splitter != SPLITTER_VERSION or manifest.files.get(SPLITS) != sha256_file(generation / SPLITS):
+        entry = manifest.files.get(SPLITS) or {}
+        if manifest.splitter != SPLITTER_VERSION or entry.get("sha256") != sha256_file(generation / SPLITS):
             return {}
         return {row["h"]: tuple(row["s"]) for row in read_jsonl(generation / SPLITS)}
     except (AssistantError, OSError, ValueError, KeyError, TypeError):
@@ -110,111 +104,367 @@ class BuildReport:
     reused: int  # chunks whose vectors came from the content-hash cache
     seconds: float
     embedded_texts: int = 0  # chunks and sentences embedded in this build
+    incremental: bool = False  # only the added documents were read (a delta segment)
+    documents_read: int = 0
 
     def sentence(self) -> str:
+        how = f" (incremental: {self.documents_read} documents added)" if self.incremental else ""
         return (f"Indexed {self.chunks} chunks in {self.seconds:.1f} s: {self.embedded} embedded, "
-                f"{self.reused} reused from the previous index.")
+                f"{self.reused} reused from the previous index{how}.")
 
 
-def _embed(model: str, backend: str, texts: list[str], workers: int, progress: bool) -> np.ndarray:
+class VectorCache:
+    """Vectors by content hash: from the served generation's segments (read on demand) and fresh ones."""
+
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self.known: dict[str, tuple[int, int]] = {}  # chunk hash -> (segment, row)
+        self.known_sentences: dict[str, tuple[int, int]] = {}
+        self.fresh: dict[str, np.ndarray] = {}
+
+    def look_up(self, generation: Path | None, manifest: Manifest | None, model: str, backend: str,
+                chunk_hashes: Sequence[str], sentence_hashes: Sequence[str]) -> bool:
+        """Find these hashes in a generation, if it was built with the same model and checks out."""
+        if generation is None or manifest is None or manifest.model != model or manifest.backend != backend:
+            return False
+        try:
+            verify_files(generation, manifest)
+            for number, folder in enumerate(manifest.segments):
+                segment = Segment(generation / folder)
+                self.segments.append(segment)
+                for hash_, row in segment.rows_of("chunks", "content_hash", list(chunk_hashes)).items():
+                    self.known.setdefault(hash_, (number, row))
+                for hash_, row in segment.rows_of("sentences", "content_hash", list(sentence_hashes)).items():
+                    self.known_sentences.setdefault(hash_, (number, row))
+            return True
+        except (AssistantError, OSError, ValueError, KeyError, RuntimeError, sqlite3.Error):
+            self.close()  # a damaged generation gives no cache
+            self.segments, self.known, self.known_sentences = [], {}, {}
+            return False
+
+    def look_up_reusable(self, index_dir: Path, model: str, backend: str, chunk_hashes: Sequence[str],
+                         sentence_hashes: Sequence[str]) -> None:
+        """The served generation, or when it is damaged the newest whole one built with the same model."""
+        for generation in _reusable_generations(index_dir):
+            if self.look_up(generation, _readable_manifest(generation), model, backend, chunk_hashes, sentence_hashes):
+                return
+
+    def has(self, hash_: str) -> bool:
+        return hash_ in self.fresh or hash_ in self.known or hash_ in self.known_sentences
+
+    def vectors(self, hashes: Sequence[str], dimension: int, sentences: bool = False) -> np.ndarray:
+        if not hashes:
+            return np.zeros((0, dimension), dtype=np.float32)
+        known = self.known_sentences if sentences else self.known
+        rows = []
+        for hash_ in hashes:
+            vector = self.fresh.get(hash_)
+            if vector is None:
+                number, row = known[hash_]
+                segment = self.segments[number]
+                vector = np.asarray((segment.sentence_vectors if sentences else segment.vectors)[row], dtype=np.float32)
+            rows.append(vector)
+        return np.stack(rows).astype(np.float32)
+
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.close()
+
+
+def _embed(model: str, backend: str, texts: list[str], workers: int, progress: bool, encoder=None) -> np.ndarray:
+    if encoder is not None:
+        return encoder.encode(texts, progress=progress)
     from assistant.embedding import encode_in_processes, load_encoder
 
-    if workers > 1:
-        if backend != "torch":
-            raise AssistantError("Embedding on several processes (--workers) needs the torch backend.")
+    if workers > 1 and backend == "torch":
         return encode_in_processes(model, texts, workers=workers, progress=progress)
+    if workers > 1:
+        from assistant.embedding import OnnxProcessPool
+
+        with OnnxProcessPool(model, workers, quantized=backend == "onnx-int8") as pool:
+            return pool.encode(texts)
     return load_encoder(model, backend).encode(texts, progress=progress)
 
 
+def _by_document(documents: Sequence[Document], units: Sequence[Unit], chunks: Sequence[Chunk],
+                 sentences: Sequence[Sentence]) -> Iterator[tuple[Document, list[Unit], list[Chunk], list[Sentence]]]:
+    """Each document with its units, chunks and sentences (all kept in build order)."""
+    units_of: dict[str, list[Unit]] = {}
+    for unit in units:
+        units_of.setdefault(unit.doc_id, []).append(unit)
+    chunks_of: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        chunks_of.setdefault(chunk.unit_id, []).append(chunk)
+    sentences_of: dict[str, list[Sentence]] = {}
+    for sentence in sentences:
+        sentences_of.setdefault(sentence.unit_id, []).append(sentence)
+    for document in documents:
+        own = units_of.get(document.id, [])
+        yield (document, own, [c for u in own for c in chunks_of.get(u.unit_id, [])],
+               [s for u in own for s in sentences_of.get(u.unit_id, [])])
+
+
 def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, progress: bool = False,
-                on_step: Progress | None = None, workers: int = 1) -> BuildReport:
+                on_step: Progress | None = None, workers: int = 1, encoder=None) -> BuildReport:
     """Build a new generation beside the served one, then swap it in.
 
     `workers` > 1 embeds new chunks on that many processes (sentence-transformers' pool, torch
     backend), for large ingests; the vectors equal one process's within float rounding.
+    `encoder` replaces the model's encoder (anything with `encode(texts)`), for benchmarks.
     """
     started = time.perf_counter()
     step = on_step or (lambda message, fraction: None)
     step("Reading and chunking the corpus", 0.05)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = served_generation(index_dir)  # a damaged pointer names none: this build replaces it
+    previous = _readable_manifest(generation)
     with corpus_lock(corpus_dir, writing=True):  # hashed and read at one moment: nothing added or removed in between
-        fingerprint = corpus_fingerprint(corpus_dir)
-        read = read_corpus(corpus_dir)
+        fingerprint = corpus_fingerprint(corpus_dir, index_dir / HASH_CACHE)
+        added = _documents_to_add(previous, fingerprint, model, backend)
+        if added is None:
+            read = read_corpus(corpus_dir)
+        else:
+            wanted = set(added)
+            read = [(d, load_lines(document_path(corpus_dir, d))) for d in load_documents(corpus_dir) if d.id in wanted]
+    if added is not None and generation is not None and previous is not None:
+        return _build_delta(index_dir, corpus_dir, model, backend, generation, previous, read, fingerprint,
+                            started, step, workers, progress, encoder)
     with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
         corpus = chunk_corpus(corpus_dir, model, read)
         sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
+    chunk_hashes = [c.content_hash for c in corpus.chunks]
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
-    cache = _previous_vectors(index_dir, model, backend)
+    cache = VectorCache()
+    cache.look_up_reusable(index_dir, model, backend, chunk_hashes, sentence_hashes)
     texts = {c.content_hash: c.index_text for c in corpus.chunks}
     texts.update({h: s.text for h, s in zip(sentence_hashes, sentences)})
-    missing = [h for h in texts if h not in cache]
+    missing = [h for h in texts if not cache.has(h)]
     step(f"Embedding {len(missing)} new or changed chunks and sentences", 0.15)
-    spec = model_spec(model)
     if missing:
-        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress)
-        cache.update({h: fresh[i] for i, h in enumerate(missing)})
-
-    def stacked(hashes: list[str]) -> np.ndarray:
-        if not hashes:
-            return np.zeros((0, spec.dimension), dtype=np.float32)
-        return np.stack([cache[h] for h in hashes]).astype(np.float32)
-
-    vectors = stacked([c.content_hash for c in corpus.chunks])
-    sentence_vectors = stacked(sentence_hashes)
+        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress, encoder)
+        cache.fresh.update({h: fresh[i] for i, h in enumerate(missing)})
+    dimension = model_spec(model).dimension
     step("Writing the vector and BM25 indexes", 0.8)
-    generations = index_dir / GENERATIONS
-    generations.mkdir(parents=True, exist_ok=True)
-    name = new_generation_name()
-    staging = generations / f"{BUILDING_PREFIX}{name}"
-    final = generations / name
+
+    def records() -> Iterator[DocumentRecords]:
+        for document, units, chunks, own_sentences in _by_document(corpus.documents, corpus.units, corpus.chunks,
+                                                                   sentences):
+            yield (document, units, chunks, own_sentences,
+                   cache.vectors([c.content_hash for c in chunks], dimension),
+                   cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True))
+
+    try:
+        report = write_generation(index_dir, records(), model, backend, fingerprint, splits=splits)
+    finally:
+        cache.close()
+    step("Index ready", 1.0)
+    embedded = set(missing)
+    embedded_chunks = sum(1 for h in chunk_hashes if h in embedded)
+    return replace(report, embedded=embedded_chunks, reused=len(chunk_hashes) - embedded_chunks,
+                   seconds=time.perf_counter() - started, embedded_texts=len(missing),
+                   documents_read=len(corpus.documents))
+
+
+def write_generation(index_dir: Path, records: Iterable[DocumentRecords], model: str, backend: str,
+                     fingerprint: dict | Callable[[], dict], vectors_from: str = "encoder", kind: str = "auto",
+                     on_document: Callable[[int], None] | None = None,
+                     splits: dict[str, tuple[str, ...]] | None = None) -> BuildReport:
+    """Write a one-segment generation from documents with their records and vectors, and serve it.
+
+    The documents stream through: only one document's records are held at a time. This is the
+    full build's writer, and what eval/bench_scale.py feeds generated corpora to. `fingerprint`
+    may be a function, called once every document is written (a generator writes the files).
+    `splits` are the sentence splits by line hash to keep for the next build (SPLITS).
+    """
+    started = time.perf_counter()
+    name, staging, final = _staging(index_dir)
+    dimension = model_spec(model).dimension
+    embedding = f"{model}/{backend}"
+    writer: SegmentWriter | None = None
     try:
         staging.mkdir()
-        np.save(staging / "vectors.npy", vectors)
-        np.save(staging / "sentence_vectors.npy", sentence_vectors)
-        write_jsonl(staging / "sentences.jsonl", [s.to_dict() for s in sentences])
-        write_jsonl(staging / SPLITS, [{"h": key, "s": list(split)} for key, split in splits.items()])
-        vector_index = vector_files.build_vector_index(vectors)
-        try:
-            vector_files.save_index(vector_index, staging / "faiss.index")
-        except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as a RuntimeError
-            raise OSError("faiss.index could not be written") from exc
-        write_jsonl(staging / "chunks.jsonl", [c.to_dict() for c in corpus.chunks])
-        write_jsonl(staging / "units.jsonl", [u.to_dict() for u in corpus.units])
-        (staging / "documents.json").write_text(
-            json.dumps([d.to_dict() for d in corpus.documents], ensure_ascii=False, indent=1), encoding="utf-8")
-        bm25_files.build_bm25([c.index_text for c in corpus.chunks], staging / "bm25")
-        units_per_document: dict[str, int] = {}
-        for unit in corpus.units:
-            units_per_document[unit.doc_id] = units_per_document.get(unit.doc_id, 0) + 1
+        writer = SegmentWriter(staging, dimension, embedding)
+        written: list[tuple[str, str, int]] = []
+        for count, (document, units, chunks, sentences, chunk_vectors, sentence_vectors) in enumerate(records, 1):
+            writer.add_document(document, units, chunks, sentences, chunk_vectors, sentence_vectors)
+            written.append((document.id, document.title, len(units)))
+            if on_document is not None:
+                on_document(count)
+        meta = writer.finish(kind=kind)
+        if splits is not None:
+            write_jsonl(staging / SPLITS, [{"h": key, "s": list(split)} for key, split in splits.items()])
+        writer = None
+        fingerprint = fingerprint() if callable(fingerprint) else fingerprint
+        entries = [DocumentEntry(i, title, units, fingerprint["documents"].get(i, "")) for i, title, units in written]
         manifest = Manifest(
             **expected_settings(model, backend),
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             corpus=fingerprint,
-            vector_index=vector_files.index_params(vector_index),
-            units=len(corpus.units),
-            documents=tuple(DocumentEntry(d.id, d.title, units_per_document.get(d.id, 0),
-                                          fingerprint["documents"][d.id]) for d in corpus.documents),
-            chunks=tuple(ChunkEntry(c.chunk_id, c.content_hash) for c in corpus.chunks),
-            sentences=tuple(SentenceEntry(s.unit_id, h) for s, h in zip(sentences, sentence_hashes)),
+            vector_index=meta["vector_index"],
+            units=meta["units"],
+            documents=tuple(entries),
+            counts={k: meta[k] for k in ("documents", "units", "chunks", "sentences")},
+            segments=(".",),
+            keys_fingerprint=meta["keys_fingerprint"],
+            vectors_from=vectors_from,
             files=checksums(staging),
-            splitter=SPLITTER_VERSION,
+            splitter=SPLITTER_VERSION if splits is not None else "",
         )
-        write_manifest(staging, manifest)
-        fsync_tree(staging)
-        staging.rename(final)
-        swap_pointer(index_dir, name)
+        _commit(index_dir, name, staging, final, manifest)
     except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if final.exists() and served_generation(index_dir) != final:
-            shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
-        if isinstance(exc, OSError):
-            raise AssistantError(
-                f"The index could not be written in {index_dir} ({exc.strerror or exc}); nothing was changed, so free "
-                "some disk space (or fix the folder's permissions) and run `assistant index` again."
-            ) from exc
+        if writer is not None:
+            writer.abort()
+        _clean_up(index_dir, staging, final, exc)
         raise
-    remove_old_generations(index_dir, keep=name)
+    return BuildReport(final, manifest.chunks, 0, manifest.chunks, time.perf_counter() - started)
+
+
+def _readable_manifest(generation: Path | None) -> Manifest | None:
+    if generation is None:
+        return None
+    try:
+        return read_manifest(generation)
+    except AssistantError:
+        return None
+
+
+def _documents_to_add(previous: Manifest | None, fingerprint: dict, model: str, backend: str) -> list[str] | None:
+    """The ids of the documents to add as a delta segment, or None when everything must be rebuilt."""
+    if previous is None or settings_mismatch(previous, model, backend):
+        return None
+    if previous.units < INCREMENTAL_MIN_UNITS or len(previous.segments) >= MAX_SEGMENTS:
+        return None
+    old, new = previous.corpus.get("documents", {}), fingerprint["documents"]
+    if previous.corpus.get("glossary") != fingerprint["glossary"]:
+        return None
+    if any(new.get(doc_id) != hash_ for doc_id, hash_ in old.items()):
+        return None  # a document changed or was removed
+    added = [doc_id for doc_id in new if doc_id not in old]
+    if not added or len(added) > MAX_DELTA_SHARE * max(len(old), 1):
+        return None
+    return added
+
+
+def _build_delta(index_dir: Path, corpus_dir: Path, model: str, backend: str, generation: Path, previous: Manifest,
+                 read: list[tuple[Document, list[str]]], fingerprint: dict, started: float, step: Progress, workers: int, progress: bool,
+                 encoder) -> BuildReport:
+    """The previous generation's segments, hard-linked, plus one segment with the added documents (`read`: their
+    metadata and lines, read with the fingerprint)."""
+    from assistant.chunking import chunk_settings_for, chunks_for_unit, units_for_document
+    from assistant.chunking.tokens import TokenCounter
+    from assistant.ingest import load_glossary
+    from assistant.models import model_path
+
+    verify_files(generation, previous)  # sizes, and the small files' checksums: never link a damaged file
+    documents = [document for document, _ in read]
+    glossary = load_glossary(corpus_dir)
+    settings = chunk_settings_for(model)
+    counter = TokenCounter(model_path(model))
+    units: list[Unit] = []
+    for document, lines in read:
+        units.extend(units_for_document(document, lines, glossary, model))
+    by_id = {d.id: d for d in documents}
+    chunks = [c for u in units for c in chunks_for_unit(u, by_id[u.doc_id], settings, counter, glossary)]
+    sentences = [s for u in units for s in unit_sentences(u)]
+    chunk_hashes = [c.content_hash for c in chunks]
+    sentence_hashes = [sentence_hash(s.text) for s in sentences]
+    cache = VectorCache()
+    cache.look_up(generation, previous, model, backend, chunk_hashes, sentence_hashes)
+    texts = {c.content_hash: c.index_text for c in chunks}
+    texts.update({h: s.text for h, s in zip(sentence_hashes, sentences)})
+    missing = [h for h in texts if not cache.has(h)]
+    step(f"Embedding {len(missing)} new chunks and sentences", 0.15)
+    if missing:
+        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress, encoder)
+        cache.fresh.update({h: fresh[i] for i, h in enumerate(missing)})
+    dimension = model_spec(model).dimension
+    step("Writing the delta segment", 0.8)
+    name, staging, final = _staging(index_dir)
+    writer: SegmentWriter | None = None
+    try:
+        staging.mkdir()
+        for relative in previous.files:  # immutable files: a link, not a copy
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link(generation / relative, target)
+        folder = f"{DELTAS}/{len(previous.segments):04d}"
+        writer = SegmentWriter(staging / folder, dimension, f"{model}/{backend}")
+        for document, own_units, own_chunks, own_sentences in _by_document(documents, units, chunks, sentences):
+            writer.add_document(document, own_units, own_chunks, own_sentences,
+                                cache.vectors([c.content_hash for c in own_chunks], dimension),
+                                cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True))
+        joins = bm25_files.CorpusStats.of(segment.bm25 for segment in cache.segments) if cache.segments else None
+        if joins is None:
+            joins = bm25_files.CorpusStats.of(Segment(generation / f).bm25 for f in previous.segments)
+        meta = writer.finish(kind="flat", joins=joins)
+        writer = None
+        counts = {k: previous.counts.get(k, 0) + meta[k] for k in ("documents", "units", "chunks", "sentences")}
+        files = dict(previous.files)
+        files.update({f"{folder}/{k}": v for k, v in checksums(staging / folder).items()})
+        manifest = replace(
+            previous,
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            corpus=fingerprint,
+            units=counts["units"],
+            documents=previous.documents + tuple(
+                DocumentEntry(d.id, d.title, sum(1 for u in units if u.doc_id == d.id), fingerprint["documents"][d.id])
+                for d in documents),
+            counts=counts,
+            segments=previous.segments + (folder,),
+            keys_fingerprint=fingerprint_of_sum(int(previous.keys_fingerprint or "0", 16)
+                                                + int(meta["keys_fingerprint"], 16)),
+            files=files,
+        )
+        _commit(index_dir, name, staging, final, manifest, only=folder)
+    except BaseException as exc:
+        if writer is not None:
+            writer.abort()
+        _clean_up(index_dir, staging, final, exc)
+        raise
+    finally:
+        cache.close()
     step("Index ready", 1.0)
     embedded = set(missing)
-    embedded_chunks = sum(1 for c in corpus.chunks if c.content_hash in embedded)
-    return BuildReport(final, len(corpus.chunks), embedded_chunks, len(corpus.chunks) - embedded_chunks,
-                       time.perf_counter() - started, len(missing))
+    embedded_chunks = sum(1 for h in chunk_hashes if h in embedded)
+    return BuildReport(final, manifest.chunks, embedded_chunks, manifest.chunks - embedded_chunks,
+                       time.perf_counter() - started, len(missing), incremental=True, documents_read=len(documents))
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or links not allowed: copy
+        shutil.copy2(source, target)
+
+
+def _staging(index_dir: Path) -> tuple[str, Path, Path]:
+    generations = index_dir / GENERATIONS
+    generations.mkdir(parents=True, exist_ok=True)
+    name = new_generation_name()
+    return name, generations / f"{BUILDING_PREFIX}{name}", generations / name
+
+
+def _commit(index_dir: Path, name: str, staging: Path, final: Path, manifest: Manifest, only: str | None = None) -> None:
+    write_manifest(staging, manifest)
+    fsync_tree(staging / only if only else staging)
+    fsync_tree_file(staging / MANIFEST)
+    staging.rename(final)
+    swap_pointer(index_dir, name)
+    remove_old_generations(index_dir, keep=name)
+
+
+def fsync_tree_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _clean_up(index_dir: Path, staging: Path, final: Path, exc: BaseException) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    if final.exists() and served_generation(index_dir) != final:
+        shutil.rmtree(final, ignore_errors=True)  # written but never served (the swap failed): free its space
+    if isinstance(exc, (OSError, sqlite3.OperationalError)):  # SQLite reports a full disk as "disk I/O error" too
+        reason = getattr(exc, "strerror", None) or exc
+        raise AssistantError(
+            f"The index could not be written in {index_dir} ({reason}); nothing was changed, so free "
+            "some disk space (or fix the folder's permissions) and run `assistant index` again."
+        ) from exc

@@ -6,25 +6,33 @@ is damaged (a pointer, manifest or file that does not check out) or that was bui
 another model, runtime or chunker is refused, in one sentence, until `assistant index`
 rebuilds it. `CorpusWatch` keeps the notice current for a long-running process (the app)
 at the cost of a stat of the corpus files every couple of seconds.
+
+`load_index` opens a generation once per process (assistant/index/serving.py: records read by
+row, vectors and indexes memory-mapped). Files are checked by size, and small ones by checksum,
+at every load; `verify_index` checks every checksum (`assistant index --verify`).
 """
 
 from __future__ import annotations
 
-import json
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from assistant.errors import AssistantError, StaleIndexError
-from assistant.index import bm25 as bm25_files
-from assistant.index import vectors as vector_files
 from assistant.index.generations import current_generation
-from assistant.index.manifest import Manifest, corpus_fingerprint, read_manifest, settings_mismatch, verify_files
-from assistant.index.storage import read_jsonl
-from assistant.records import Chunk, Document, Sentence, Unit
+from assistant.index.manifest import (
+    HASH_CACHE,
+    Manifest,
+    corpus_fingerprint,
+    read_manifest,
+    settings_mismatch,
+    verify_files,
+)
+from assistant.index.segments import Segment
+from assistant.index.serving import LoadedIndex
+from assistant.records import Document
 
 STALE_CHECK_INTERVAL_S = 2.0  # how often a serving process stats the corpus to tell whether its index fell behind
 
@@ -76,10 +84,10 @@ def _staleness(index_dir: Path, corpus_dir: Path, model: str, backend: str) -> t
     mismatch = settings_mismatch(manifest, model, backend)
     if mismatch:
         return IndexStatus(True, False, mismatch, manifest), generation
-    changed, notice = stale_notice(manifest.corpus, corpus_fingerprint(corpus_dir))
+    changed, notice = stale_notice(manifest.corpus, corpus_fingerprint(corpus_dir, index_dir / HASH_CACHE))
     if notice:
         return IndexStatus(True, False, notice, manifest, stale=True, changed=changed), generation
-    return IndexStatus(True, True, f"The index is up to date ({len(manifest.chunks)} chunks).", manifest), generation
+    return IndexStatus(True, True, f"The index is up to date ({manifest.chunks} chunks).", manifest), generation
 
 
 def index_status(index_dir: Path, corpus_dir: Path, model: str, backend: str) -> IndexStatus:
@@ -149,35 +157,6 @@ class CorpusWatch:
             return corpus_fingerprint(self.corpus_dir, lock=False)
 
 
-@dataclass
-class LoadedIndex:
-    """Everything retrieval needs, loaded once per process."""
-
-    generation: Path
-    manifest: Manifest
-    documents: list[Document]
-    units: dict[str, Unit]
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    vector_index: object
-    bm25: object
-    sentences: list[Sentence]
-    sentence_vectors: np.ndarray
-    watch: CorpusWatch | None = None  # None when loaded without a corpus to compare with
-
-    @property
-    def model(self) -> str:
-        return self.manifest.model
-
-    @property
-    def backend(self) -> str:
-        return self.manifest.backend
-
-    def stale_notice(self) -> str:
-        """'' while the index matches its corpus; else one sentence saying how far behind it is."""
-        return self.watch.notice() if self.watch is not None else ""
-
-
 def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | None = None,
                backend: str | None = None) -> LoadedIndex:
     """Load the served generation; refuse a damaged or foreign one with one sentence.
@@ -206,18 +185,34 @@ def load_index(index_dir: Path, corpus_dir: Path | None = None, model: str | Non
         manifest = read_manifest(generation)
     assert generation is not None and manifest is not None
     verify_files(generation, manifest)
+    return open_generation(generation, manifest, watch)
+
+
+def open_generation(generation: Path, manifest: Manifest, watch: CorpusWatch | None = None) -> LoadedIndex:
+    """Open a generation's segments (nothing is verified here); one sentence if a file cannot be read."""
+    segments: list[Segment] = []
     try:
-        documents = [Document(**{**d, "missing_actions": tuple(d.get("missing_actions", ()))})
-                     for d in json.loads((generation / "documents.json").read_text(encoding="utf-8"))]
-        units = {row["unit_id"]: Unit.from_dict(row) for row in read_jsonl(generation / "units.jsonl")}
-        chunks = [Chunk(**row) for row in read_jsonl(generation / "chunks.jsonl")]
-        vectors = np.load(generation / "vectors.npy")
-        vector_index = vector_files.load_index(generation / "faiss.index")
-        bm25 = bm25_files.load_bm25(generation / "bm25")
-        sentences = [Sentence(**row) for row in read_jsonl(generation / "sentences.jsonl")]
-        sentence_vectors = np.load(generation / "sentence_vectors.npy")
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        segments = [Segment(generation / folder) for folder in manifest.segments]
+        documents = [_document(record) for segment in segments for record in segment.document_records()]
+        return LoadedIndex(generation, manifest, segments, documents, watch)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError, sqlite3.Error) as exc:
+        for segment in segments:
+            segment.close()
         raise StaleIndexError(f"The index in {generation.name} could not be read ({type(exc).__name__}); "
                               "run `assistant index` to rebuild it.") from None
-    return LoadedIndex(generation, manifest, documents, units, chunks, vectors, vector_index, bm25, sentences,
-                       sentence_vectors, watch)
+
+
+def _document(record: dict) -> Document:
+    return Document(**{**record, "missing_actions": tuple(record.get("missing_actions", ()))})
+
+
+def verify_index(index_dir: Path) -> str:
+    """Every file of the served generation against its size and checksum; one sentence either way."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise StaleIndexError(f"No index has been built in {index_dir}; run `assistant index` first.")
+    manifest = read_manifest(generation)
+    verify_files(generation, manifest, full=True)
+    size = sum(int(entry["bytes"]) for entry in manifest.files.values())
+    return (f"All {len(manifest.files)} files of index generation {generation.name} match their checksums "
+            f"({size / 2**20:,.1f} MiB).")

@@ -224,12 +224,15 @@ def search(
     allowed: np.ndarray | list[int] | None = None,
     exclude: np.ndarray | list[int] | None = None,
     threads: int | None = None,
+    stored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) per query, best first; missing results are id -1, score -inf.
 
     `allowed` restricts the search to those ids (metadata filters); `exclude` drops ids
     (tombstones of deleted rows in an HNSW index). `threads` defaults to 1 for fewer than
-    SMALL_BATCH queries (the app's single question) and FAISS_THREADS otherwise.
+    SMALL_BATCH queries (the app's single question) and FAISS_THREADS otherwise. `stored`, the
+    vectors by id (ids = row numbers, as in a served index), scores a small allowed set exactly
+    without reading vectors back from the index.
     """
     matrix = _as_matrix(queries)
     if threads is None:
@@ -237,7 +240,7 @@ def search(
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(threads)
     try:
-        return _search(index, matrix, k, allowed, exclude)
+        return _search(index, matrix, k, allowed, exclude, stored)
     finally:
         faiss.omp_set_num_threads(previous)
 
@@ -248,15 +251,18 @@ def _search(
     k: int,
     allowed: np.ndarray | list[int] | None,
     exclude: np.ndarray | list[int] | None,
+    stored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     if allowed is not None:
-        allowed_ids = np.setdiff1d(_as_ids(allowed, len(allowed)), exclude if exclude is not None else [])
+        allowed_ids = _as_ids(allowed, len(allowed))
+        if exclude is not None or (allowed_ids.size > 1 and not bool(np.all(allowed_ids[1:] > allowed_ids[:-1]))):
+            allowed_ids = np.setdiff1d(allowed_ids, exclude if exclude is not None else [])  # sorted, unique
         if index_kind(index) != "flat" and allowed_ids.size <= EXACT_FILTER_MAX:
             try:
-                return _exact_over(index, matrix, k, allowed_ids)
+                return _exact_over(index, matrix, k, allowed_ids, stored)
             except RuntimeError:  # an allowed id that is not in the index: let FAISS filter instead
                 pass
-        selector: faiss.IDSelector | None = faiss.IDSelectorBatch(allowed_ids)
+        selector: faiss.IDSelector | None = _selector(allowed_ids)
     elif exclude is not None and len(exclude):
         excluded = faiss.IDSelectorBatch(_as_ids(exclude, len(exclude)))
         selector = faiss.IDSelectorNot(excluded)
@@ -270,13 +276,37 @@ def _search(
     return scores, ids
 
 
-def _exact_over(index: faiss.Index, queries: np.ndarray, k: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact inner products against a small set of stored vectors, read back by id."""
+# Above this many allowed ids a bitmap (one bit per id up to the largest) is the cheaper selector
+# to build and to test: a batch selector hashes every id on each query.
+BITMAP_SELECTOR_MIN = 4096
+
+
+class _BitmapSelector(faiss.IDSelectorBitmap):
+    """IDSelectorBitmap that keeps its bitmap alive as long as FAISS may read it."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        size = int(ids.max()) + 1 if ids.size else 1
+        mask = np.zeros(size, dtype=bool)
+        mask[ids] = True
+        self.bits = np.packbits(mask, bitorder="little")
+        super().__init__(size, faiss.swig_ptr(self.bits))
+
+
+def _selector(ids: np.ndarray) -> faiss.IDSelector:
+    """The allowed ids as a FAISS selector: the same set whichever kind is built."""
+    if ids.size >= BITMAP_SELECTOR_MIN and ids.min() >= 0:
+        return _BitmapSelector(ids)
+    return faiss.IDSelectorBatch(ids)
+
+
+def _exact_over(index: faiss.Index, queries: np.ndarray, k: int, ids: np.ndarray,
+                vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner products against a small set of stored vectors (from `vectors`, else read back by id)."""
     scores = np.full((queries.shape[0], k), -np.inf, dtype=np.float32)
     out_ids = np.full((queries.shape[0], k), -1, dtype=np.int64)
     if ids.size == 0:
         return scores, out_ids
-    stored = index.reconstruct_batch(ids)
+    stored = np.asarray(vectors[ids], dtype=np.float32) if vectors is not None else index.reconstruct_batch(ids)
     sims = queries @ stored.T
     take = min(k, ids.size)
     top = np.argsort(-sims, axis=1, kind="stable")[:, :take]
@@ -329,7 +359,27 @@ def save_index(index: faiss.Index, path: Path | str) -> None:
     os.replace(temporary, target)
 
 
-def load_index(path: Path | str) -> faiss.Index:
-    """Read an index written by `save_index`; efSearch / nprobe come back as saved."""
+def load_index(path: Path | str, mmap: bool = False) -> faiss.Index:
+    """Read an index written by `save_index`; efSearch / nprobe come back as saved.
+
+    `mmap=True` maps the vectors instead of reading them (read-only): flat codes through
+    IO_FLAG_MMAP_IFC, IVF inverted lists through IO_FLAG_MMAP (OnDiskInvertedLists); HNSW graphs
+    are read into memory. A mapped index opens in milliseconds whatever its size, and only the
+    lists a query probes are read; `writable_copy` gives an index that can be changed.
+    """
     faiss.omp_set_num_threads(FAISS_THREADS)
-    return faiss.read_index(str(path))
+    if not mmap:
+        return faiss.read_index(str(path))
+    flag = faiss.IO_FLAG_MMAP_IFC
+    try:
+        header = Path(path).open("rb").read(4)
+    except OSError:
+        header = b""
+    if header.startswith(b"Iw") or header.startswith(b"IvF"):  # IVF-Flat: inverted lists mapped read-only
+        flag = faiss.IO_FLAG_MMAP
+    return faiss.read_index(str(path), flag)
+
+
+def writable_copy(index: faiss.Index) -> faiss.Index:
+    """An in-memory copy of an index (a memory-mapped one cannot be added to or removed from)."""
+    return faiss.deserialize_index(faiss.serialize_index(index))

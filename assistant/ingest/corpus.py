@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -148,7 +149,19 @@ def short_label(document: Document) -> str:
 
 def _inside(folder: Path, path: Path) -> bool:
     try:
-        path.resolve().relative_to(folder.resolve())
+        _resolved(path).relative_to(_resolved_folder(folder))
         return True
     except ValueError:
         return False
+
+
+def _resolved(path: Path) -> Path:
+    """path.resolve(), with each folder resolved once (a corpus of many files in a few folders)."""
+    if path.is_symlink() or path.name in ("", ".", ".."):
+        return path.resolve()
+    return _resolved_folder(path.parent) / path.name
+
+
+@lru_cache(maxsize=1024)
+def _resolved_folder(folder: Path) -> Path:
+    return folder.resolve()

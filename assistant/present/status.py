@@ -31,7 +31,7 @@ def status_record(status: IndexStatus, index_dir: Path) -> dict[str, Any]:
         "model": manifest.model if manifest else None,
         "backend": manifest.backend if manifest else None,
         "units": manifest.units if manifest else None,
-        "chunks": len(manifest.chunks) if manifest else 0,
+        "chunks": manifest.chunks if manifest else 0,
         "vector_index": manifest.vector_index if manifest else None,
         "index_dir": str(index_dir),
     }

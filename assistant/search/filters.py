@@ -145,6 +145,16 @@ class EntryTable:
                 by_country.setdefault(country, []).append(position)
         self._by_country = {c: np.asarray(p, dtype=np.int64) for c, p in by_country.items()}
 
+    @classmethod
+    def from_columns(cls, columns) -> EntryTable:
+        """The table of a served index, from the filter columns its build wrote (no pass over entries)."""
+        table = cls.__new__(cls)
+        table.size = int(columns.size)
+        table._values = {name: list(columns.values[name]) for name in cls.TEXT_FIELDS}
+        table._codes = {name: np.asarray(columns.codes[name], dtype=np.int64) for name in cls.TEXT_FIELDS}
+        table._by_country = dict(columns.by_country)
+        return table
+
     def _field(self, name: str, keep: Callable[[str], bool]) -> np.ndarray:
         chosen = np.fromiter(map(keep, self._values[name]), dtype=bool, count=len(self._values[name]))
         return chosen[self._codes[name]]

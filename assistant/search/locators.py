@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from assistant.records import Unit
 
@@ -58,25 +58,54 @@ def locator_references(question: str) -> list[LocatorReference]:
 
 
 class LocatorTable:
-    """Units by the label and number their locator starts with, built once: a lookup per question, not a scan."""
+    """Units by the label and number their locator starts with, built once: a lookup per question, not a scan.
 
-    def __init__(self, units: Iterable[Unit]) -> None:
+    `LocatorTable(units)` builds the table from units in memory; `LocatorTable.of_index(index)`
+    asks a served index, whose segments keep each unit's kind, number and locator head indexed.
+    """
+
+    def __init__(self, units: Iterable[Unit] = ()) -> None:
+        self._index = None
         self._by_key: dict[tuple[str, str], list[str]] = {}
         for unit in units:
             for key in _keys(unit):
                 self._by_key.setdefault(key, []).append(unit.unit_id)
 
+    @classmethod
+    def of_index(cls, index) -> LocatorTable:
+        table = cls()
+        table._index = index
+        return table
+
+    def units_for(self, reference: LocatorReference) -> Iterator[str]:
+        """Ids of the units a reference names, in reading order."""
+        if self._index is None:
+            yield from self._by_key.get((reference.kind, reference.number), [])
+            return
+        numbered = reference.kind in NUMBERED_KINDS
+        heads = () if numbered else _HEAD_WORDS.get(reference.kind, ())
+        yield from self._index.units_by_locator(reference.kind, reference.number, heads, numbered)
+
+    def iter_named(self, question: str) -> Iterator[str]:
+        """Ids of the units the question names, in the order it names them, without repeats."""
+        seen: set[str] = set()
+        for reference in locator_references(question):
+            for unit_id in self.units_for(reference):
+                if unit_id not in seen:
+                    seen.add(unit_id)
+                    yield unit_id
+
     def named(self, question: str) -> list[str]:
         """Ids of the units the question names, in the order it names them."""
-        found: list[str] = []
-        for reference in locator_references(question):
-            for unit_id in self._by_key.get((reference.kind, reference.number), []):
-                if unit_id not in found:
-                    found.append(unit_id)
-        return found
+        return list(self.iter_named(question))
 
     def exists(self, reference: LocatorReference) -> bool:
-        return (reference.kind, reference.number) in self._by_key
+        return next(iter(self.units_for(reference)), None) is not None
+
+
+_HEAD_WORDS: dict[str, tuple[str, ...]] = {}
+for _word, _kind in _LABELS.items():
+    _HEAD_WORDS[_kind] = (*_HEAD_WORDS.get(_kind, ()), _word)
 
 
 def _keys(unit: Unit) -> list[tuple[str, str]]:

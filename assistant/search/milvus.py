@@ -535,9 +535,9 @@ class MilvusStore:
 # --- the index and the store ------------------------------------------------------------------
 
 
-def _index_state(index: LoadedIndex, keys: Iterable[str]) -> dict[str, Any]:
+def _index_state(index: LoadedIndex, fingerprint: str) -> dict[str, Any]:
     return {"generation": index.generation.name, "model": index.model, "backend": index.backend,
-            "fingerprint": keys_fingerprint(keys)}
+            "fingerprint": fingerprint}
 
 
 def sync_milvus(index: LoadedIndex, settings: MilvusSettings) -> SyncReport:
@@ -552,17 +552,18 @@ def sync_milvus(index: LoadedIndex, settings: MilvusSettings) -> SyncReport:
         if stored != expected:
             raise AssistantError(f"The Milvus collection {store.collection} holds {len(stored)} keys after the sync, "
                                  f"not the index's {len(expected)}; run `assistant index --store milvus` again.")
-        store.write_state(_index_state(index, expected))
+        store.write_state(_index_state(index, keys_fingerprint(expected)))
     return report
 
 
 def open_for_index(index: LoadedIndex, settings: MilvusSettings, entries: Sequence[StoreEntry] | None = None) -> MilvusStore:
     """The store for serving `index`, refused when it was not synced to exactly this index's chunks."""
-    entries = index_entries(index) if entries is None else entries
+    fingerprint = (keys_fingerprint(e.key for e in entries) if entries is not None
+                   else index.manifest.keys_fingerprint)  # written by the build: no pass over the chunks
     store = MilvusStore(settings, int(index.vectors.shape[1]))
     try:
         state = store.read_state()
-        expected = _index_state(index, (e.key for e in entries))
+        expected = _index_state(index, fingerprint)
         if state.get("fingerprint") != expected["fingerprint"]:
             where = f"index generation {state['generation']}" if state.get("generation") else "no index yet"
             raise StaleIndexError(f"The Milvus collection {store.collection} holds {where}, not the served one; "

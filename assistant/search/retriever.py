@@ -15,14 +15,14 @@ import numpy as np
 from assistant.embedding import Encoder
 from assistant.errors import AssistantError
 from assistant.index import LoadedIndex
-from assistant.index.bm25 import bm25_scores
+from assistant.index.bm25 import top_rows
 from assistant.ingest import Glossary
 from assistant.records import Hit
-from assistant.search.filters import EntryTable, Filters
+from assistant.search.filters import Filters
 from assistant.search.fusion import reciprocal_rank_fusion
 from assistant.search.locators import LocatorTable
 from assistant.search.query import clean_question, without_markup
-from assistant.search.stores import FaissStore, VectorStore, index_entries
+from assistant.search.stores import FaissStore, ServedFaissStore, VectorStore, index_entries
 from assistant.settings import RetrievalSettings
 from assistant.vocabulary import MODES
 
@@ -49,17 +49,21 @@ class Retriever:
     store: VectorStore | None = None  # dense search; None: the index's own FAISS index
 
     def __post_init__(self) -> None:
-        self._unit_of_row = [chunk.unit_id for chunk in self.index.chunks]
-        self._rows_of_unit: dict[str, list[int]] = {}
-        for row, unit_id in enumerate(self._unit_of_row):
-            self._rows_of_unit.setdefault(unit_id, []).append(row)
+        # Everything below is read from structures the index build wrote: nothing here passes over the chunks.
         self._query_cache: dict[str, np.ndarray] = {}
-        self.entries = index_entries(self.index)  # what the vector store keeps per chunk, in row order
-        self._row_of_key = {entry.key: row for row, entry in enumerate(self.entries)}
-        self._table = EntryTable(self.entries)
-        self.locators = LocatorTable(self.index.units.values())
+        self._entries: list | None = None
+        self.locators = LocatorTable.of_index(self.index)
         if self.store is None:
-            self.store = FaissStore.from_index(self.index, self.entries)
+            self.store = FaissStore.from_index(self.index)
+        self._served = self.store if isinstance(self.store, ServedFaissStore) else ServedFaissStore(self.index)
+        self._table = self._served.table()
+
+    @property
+    def entries(self) -> list:
+        """What a vector store keeps per chunk, in row order (read on first use: a pass over every chunk)."""
+        if self._entries is None:
+            self._entries = index_entries(self.index)
+        return self._entries
 
     def clear_cache(self) -> None:
         """Forget cached query vectors, so that a timing run measures the encoder too."""
@@ -96,19 +100,26 @@ class Retriever:
     def _rows_matching(self, resolved: Filters | None) -> np.ndarray | None:
         return None if resolved is None else self._table.positions(resolved)
 
-    def dense_ranking(self, query_vector: np.ndarray, resolved: Filters | None, n: int) -> list[int]:
+    def dense_ranking(self, query_vector: np.ndarray, resolved: Filters | None, n: int,
+                      allowed: np.ndarray | None = None) -> list[int]:
         """Rows of the n nearest chunks that pass the filters, filtered inside the vector store."""
-        hits = self.store.search(query_vector[None, :], n, where=resolved)[0]  # type: ignore[union-attr]
-        rows = (self._row_of_key.get(hit.key) for hit in hits)
+        store = self.store
+        if isinstance(store, ServedFaissStore) and store.is_served():
+            allowed = self._rows_matching(resolved) if allowed is None and resolved is not None else allowed
+            return [row for row, _ in store.search_rows(query_vector[None, :], n, allowed)[0]]
+        hits = store.search(query_vector[None, :], n, where=resolved)[0]  # type: ignore[union-attr]
+        found = self.index.rows_of_keys([hit.key for hit in hits])
+        rows = (found.get(hit.key) for hit in hits)
         return [row for row in rows if row is not None]  # a key the served index lacks is skipped
 
     def bm25_ranking(self, query: str, allowed: np.ndarray | None, n: int, scores: np.ndarray | None = None) -> list[int]:
-        scores = bm25_scores(self.index.bm25, query) if scores is None else scores
+        if scores is None:  # the index's own top n: documents that cannot reach it are not scored
+            return [row for row, _ in self.index.bm25_top(query, n, allowed)]
         if allowed is not None:
             masked = np.full_like(scores, -1.0)
             masked[allowed] = scores[allowed]
             scores = masked
-        order = np.argsort(-scores, kind="stable")[:n]
+        order = top_rows(scores, n)  # = np.argsort(-scores, kind="stable")[:n], without sorting every row
         return [int(row) for row in order if scores[row] > 0]
 
     def search(self, question: str | PreparedQuestion, k: int | None = None, mode: str | None = None,
@@ -125,38 +136,46 @@ class Retriever:
         allowed = self._rows_matching(resolved)
         n = max(self.settings.candidates, k * 5)
         if mode == "dense":
-            ranked = self.dense_ranking(prepared.vector, resolved, n)
+            ranked = self.dense_ranking(prepared.vector, resolved, n, allowed)
             similarities = self.index.vectors[ranked] @ prepared.vector if ranked else np.zeros(0)
             scores = {row: float(s) for row, s in zip(ranked, similarities)}
         elif mode == "bm25":
-            raw = bm25_scores(self.index.bm25, prepared.expanded)
-            scores = {row: float(raw[row]) for row in self.bm25_ranking(prepared.expanded, allowed, n, raw)}
+            scores = {row: float(score) for row, score in self.index.bm25_top(prepared.expanded, n, allowed)}
         else:
-            scores = reciprocal_rank_fusion([self.dense_ranking(prepared.vector, resolved, n),
+            scores = reciprocal_rank_fusion([self.dense_ranking(prepared.vector, resolved, n, allowed),
                                              self.bm25_ranking(prepared.expanded, allowed, n)], self.settings.rrf_k)
-        named = self._named_units(prepared.searchable, allowed)
+        named = self._named_units(prepared.searchable, allowed, k)
         return self._units_from_rows(scores, prepared.vector, k, named)
 
-    def _named_units(self, question: str, allowed: np.ndarray | None) -> list[str]:
-        """Units the question names that pass the filters."""
-        named = self.locators.named(question)
-        if allowed is None or not named:
-            return named
-        permitted = set(allowed.tolist())
-        return [u for u in named if permitted.intersection(self._rows_of_unit[u])]
+    def _named_units(self, question: str, allowed: np.ndarray | None, limit: int | None = None) -> list[str]:
+        """Units the question names that pass the filters: the first `limit` (named units lead the results,
+        so at most k of them can be shown; a large corpus may hold an "Action 12" in every action file)."""
+        found: list[str] = []
+        for unit_id in self.locators.iter_named(question):
+            if limit is not None and len(found) >= limit:
+                break
+            if allowed is not None:
+                rows = self.index.chunk_rows_of[unit_id]
+                positions = np.searchsorted(allowed, rows)
+                if not any(p < allowed.size and allowed[p] == r for p, r in zip(positions, rows)):
+                    continue
+            found.append(unit_id)
+        return found
 
     def _units_from_rows(self, scores: dict[int, float], query_vector: np.ndarray, k: int,
                          named: list[str] = ()) -> list[Hit]:  # type: ignore[assignment]
         """Named units first, then the best part per unit by score; similarity is the unit's best cosine."""
         best: dict[str, int] = {}
         for unit_id in named:  # its best-scoring part, or its first part when no retriever found it
-            rows = self._rows_of_unit[unit_id]
+            rows = self.index.chunk_rows_of[unit_id]
             best[unit_id] = max(rows, key=lambda r: (scores.get(r, 0.0), -r))
         for row in sorted(scores, key=lambda r: (-scores[r], r)):
-            best.setdefault(self._unit_of_row[row], row)
+            if len(best) >= k + len(named):
+                break
+            best.setdefault(self.index.unit_of_chunk(row).unit_id, row)
         hits = []
         for rank, (unit_id, row) in enumerate(list(best.items())[:k], start=1):
-            similarity = float(np.max(self.index.vectors[self._rows_of_unit[unit_id]] @ query_vector))
+            similarity = float(np.max(self.index.vectors[self.index.chunk_rows_of[unit_id]] @ query_vector))
             hits.append(Hit(rank, scores.get(row, 0.0), self.index.chunks[row], self.index.units[unit_id], similarity,
                             named=unit_id in named))
         return hits

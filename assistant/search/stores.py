@@ -21,8 +21,6 @@ semantics (`Filters.matches`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
 
@@ -30,6 +28,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.index import vectors as vector_files
+from assistant.index.keys import entry_fields, entry_key, keys_fingerprint  # noqa: F401  (re-exported)
 from assistant.search.filters import EntryTable, Filters
 from assistant.settings import Settings
 from assistant.vocabulary import STORES
@@ -64,29 +63,14 @@ class StoreEntry:
 
     @classmethod
     def of(cls, chunk: Chunk, unit: Unit, embedding: str = "") -> StoreEntry:
-        fields = {
-            "chunk_id": chunk.chunk_id, "unit_id": unit.unit_id, "content_hash": chunk.content_hash,
-            "doc_id": unit.doc_id, "kind": unit.kind, "section": unit.section, "doc_date": unit.doc_date,
-            "countries": tuple(unit.countries), "embedding": embedding,
-        }
+        fields = entry_fields(chunk, unit, embedding)
         return cls(key=entry_key(**fields), **fields)  # type: ignore[arg-type]
 
 
-def entry_key(**fields: object) -> str:
-    """32 hex characters of the SHA-256 of the fields, in a fixed order."""
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=list)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
 def index_entries(index: LoadedIndex) -> list[StoreEntry]:
-    """One entry per chunk of a loaded index, in row order."""
+    """One entry per chunk of a loaded index, in row order (a pass over every chunk: for syncing a store)."""
     embedding = f"{index.model}/{index.backend}"
-    return [StoreEntry.of(chunk, index.units[chunk.unit_id], embedding) for chunk in index.chunks]
-
-
-def keys_fingerprint(keys: Iterable[str]) -> str:
-    """One hash for a set of keys: two stores hold the same entries when these are equal."""
-    return hashlib.sha256("\n".join(sorted(set(keys))).encode("utf-8")).hexdigest()
+    return [StoreEntry.of(chunk, index.unit_of_chunk(row), embedding) for row, chunk in enumerate(index.chunks)]
 
 
 @dataclass(frozen=True)
@@ -154,9 +138,8 @@ class FaissStore:
 
     @classmethod
     def from_index(cls, index: LoadedIndex, entries: Sequence[StoreEntry] | None = None) -> FaissStore:
-        """The served FAISS index of a loaded generation, ids = row numbers (no copy)."""
-        entries = index_entries(index) if entries is None else entries
-        return cls(index.vector_index, dict(enumerate(entries)))
+        """The served FAISS index of a loaded generation, ids = row numbers, nothing read per chunk."""
+        return ServedFaissStore(index, entries)
 
     def upsert(self, entries: Sequence[StoreEntry], vectors: np.ndarray) -> None:
         matrix = _unit_matrix(vectors, self.dimension, len(entries))
@@ -218,6 +201,91 @@ class FaissStore:
         pass
 
 
+class ServedFaissStore(FaissStore):
+    """The served index's own FAISS indexes, searched by row: opening it reads nothing per chunk.
+
+    Searching filters inside FAISS (allowed rows from the index's filter columns) and maps hits to
+    keys through the chunk store. The first change (upsert, delete) copies the indexes into a
+    plain in-memory `FaissStore`, since the served files are memory-mapped and never written.
+    """
+
+    def __init__(self, index: LoadedIndex, entries: Sequence[StoreEntry] | None = None) -> None:
+        self._served = index
+        self._given = entries
+        self.dimension = int(index.manifest.dimension)
+        self._materialized: FaissStore | None = None
+        self._filters: EntryTable | None = None
+
+    def _store(self) -> FaissStore:
+        if self._materialized is None:
+            index = self._served
+            entries = self._given if self._given is not None else index_entries(index)
+            if len(index.segments) == 1:
+                faiss_index = vector_files.writable_copy(index.vector_index)
+            else:
+                faiss_index = vector_files.build_vector_index(np.asarray(index.vectors), kind="flat")
+            self._materialized = FaissStore(faiss_index, dict(enumerate(entries)))
+        return self._materialized
+
+    def is_served(self) -> bool:
+        """Still the served index, unchanged (searched by row)."""
+        return self._materialized is None
+
+    def table(self) -> EntryTable:
+        if self._filters is None:
+            self._filters = EntryTable.from_columns(self._served.filter_columns())
+        return self._filters
+
+    def allowed_rows(self, where: Filters | None) -> np.ndarray | None:
+        if where is None or where.is_empty():
+            return None
+        return self.table().positions(where)
+
+    def search_rows(self, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> list[list[tuple[int, float]]]:
+        """(row, score) of the k nearest chunks per query among `allowed` rows (None: all)."""
+        if self._materialized is not None:
+            raise AssistantError("The served index was changed in this process; search it by key.")
+        matrix = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed is not None and allowed.size == 0:
+            return [[] for _ in range(matrix.shape[0])]
+        return [self._served.dense_search(query, k, allowed) for query in matrix]
+
+    def search(self, queries: np.ndarray, k: int, where: Filters | None = None) -> list[list[StoreHit]]:
+        if self._materialized is not None:
+            return self._materialized.search(queries, k, where)
+        found = self.search_rows(queries, k, self.allowed_rows(where))
+        keys = self._keys_of({row for hits in found for row, _ in hits})
+        return [[StoreHit(keys[row], score) for row, score in hits] for hits in found]
+
+    def _keys_of(self, rows: set[int]) -> dict[int, str]:
+        index = self._served
+        out = {}
+        for row in rows:
+            number, local = index.chunk_rows.locate(row)
+            out[row] = index.segments[number].chunk_key(local)
+        return out
+
+    def upsert(self, entries: Sequence[StoreEntry], vectors: np.ndarray) -> None:
+        self._store().upsert(entries, vectors)
+
+    def delete(self, keys: Iterable[str]) -> int:
+        return self._store().delete(keys)
+
+    def allowed_ids(self, where: Filters | None) -> np.ndarray | None:
+        if self._materialized is not None:
+            return self._materialized.allowed_ids(where)
+        return self.allowed_rows(where)
+
+    def keys(self) -> set[str]:
+        return self._materialized.keys() if self._materialized is not None else set(self._served.chunk_keys())
+
+    def count(self) -> int:
+        return self._materialized.count() if self._materialized is not None else self._served.chunk_rows.total
+
+    def entry(self, key: str) -> StoreEntry | None:
+        return self._store().entry(key)
+
+
 @dataclass
 class SyncReport:
     added: int  # entries written (new keys)
@@ -249,7 +317,6 @@ def sync_store(store: VectorStore, entries: Sequence[StoreEntry], vectors: np.nd
 def open_store(settings: Settings, index: LoadedIndex, entries: Sequence[StoreEntry] | None = None) -> VectorStore:
     """The vector store the settings choose for serving `index`: its own FAISS index, or Milvus."""
     name = checked_store_name(settings.store.name)
-    entries = index_entries(index) if entries is None else entries
     if name == "faiss":
         return FaissStore.from_index(index, entries)
     from assistant.search.milvus import MilvusSettings, open_for_index

@@ -54,11 +54,20 @@ SECTION = _unit(LETTER, "section-3", "Letter, section 3", "letter_section", "\n"
 UNITS = [ACTION_7, ACTION_8, SECTION]
 
 
+class _NoIdf(dict):
+    """An empty BM25 vocabulary: every question term counts as rare."""
+
+    num_docs = 0
+    max_value = 1.0
+
+
 @pytest.fixture(scope="module")
 def table():
     sentences = [s for unit in UNITS for s in unit_sentences(unit)]
+    rows_of = {u.unit_id: [row for row, s in enumerate(sentences) if s.unit_id == u.unit_id] for u in UNITS}
     index = SimpleNamespace(units={u.unit_id: u for u in UNITS}, sentences=sentences, documents=[LETTER, FILE],
-                            bm25=None, sentence_vectors=np.zeros((len(sentences), 2)))
+                            bm25=None, sentence_vectors=np.zeros((len(sentences), 2)), sentence_rows_of=rows_of,
+                            idf=_NoIdf())
     return SentenceTable(index, Glossary([], [], []))  # type: ignore[arg-type]
 
 

@@ -33,9 +33,9 @@ def test_manifest_records_model_dimension_chunker_and_hashes(engine):
     assert manifest.model == DEFAULT_MODEL and manifest.dimension == 384
     assert manifest.chunker["version"] and manifest.chunker["max_tokens"] == 256
     assert set(manifest.corpus["documents"]) == {d.id for d in engine.index.documents}
-    assert len(manifest.chunks) == len(engine.index.chunks)
-    assert all(len(c.content_hash) == 20 for c in manifest.chunks)
-    assert manifest.files
+    assert manifest.chunks == len(engine.index.chunks) and manifest.units == len(engine.index.units)
+    assert all(len(c.content_hash) == 20 for c in engine.index.chunks)
+    assert manifest.files and all(entry["bytes"] >= 0 and len(entry["sha256"]) == 64 for entry in manifest.files.values())
 
 
 def test_an_unchanged_corpus_embeds_nothing(workspace):
@@ -59,7 +59,7 @@ def test_changing_one_action_re_embeds_only_its_chunks(workspace):
 def test_removing_a_document_re_embeds_nothing_else(workspace):
     corpus, index_dir, backend = workspace
     entries = json.loads((corpus / "documents.json").read_text(encoding="utf-8"))
-    before = len(read_manifest(current_generation(index_dir)).chunks)
+    before = read_manifest(current_generation(index_dir)).chunks
     (corpus / "documents.json").write_text(json.dumps(entries[:1]), encoding="utf-8")
     report = build_index(index_dir, corpus, DEFAULT_MODEL, backend)
     assert report.embedded == 0 and 0 < report.chunks < before
@@ -86,7 +86,7 @@ def test_a_failed_build_leaves_the_previous_index_usable(workspace, monkeypatch)
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bm25_index, "build_bm25", crash)
+    monkeypatch.setattr(bm25_index.Bm25Builder, "finish", crash)
     with pytest.raises(RuntimeError):
         build_index(index_dir, corpus, DEFAULT_MODEL, backend)
     assert current_generation(index_dir) == before

@@ -218,7 +218,7 @@ def _rebuilt_by_if_stale(local) -> None:
     assert again.exit_code == 0 and "up to date" in again.output
 
 
-@pytest.mark.parametrize("name", ["faiss.index", "chunks.jsonl", "units.jsonl", "bm25/vocab.index.json",
+@pytest.mark.parametrize("name", ["faiss.index", "store.sqlite", "rows.npz", "bm25/vocab.index.json",
                                   "bm25/data.csc.index.npy"])
 def test_a_truncated_index_file_is_refused_in_one_sentence_and_rebuilt_by_if_stale(workspace, name):
     corpus, index_dir, local = workspace

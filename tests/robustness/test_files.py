@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from assistant.cli import cli
 from assistant.errors import AssistantError
-from assistant.index import MANIFEST, POINTER, current_generation, index_status, load_index, read_manifest
+from assistant.index import MANIFEST, POINTER, current_generation, index_status, read_manifest
 from assistant.ingest import load_documents
 from assistant.ingest.glossary import Glossary
 from assistant.uploads import add_upload
@@ -110,8 +110,10 @@ MANIFESTS = {
     "not-utf8": lambda path: path.write_bytes(b"\xff{\"model\": 1}"),
     "an-empty-object": lambda path: path.write_text("{}"),
     "dimension-as-text": lambda path: _edit_json(path, lambda m: m.update(dimension="384")),
-    "chunks-as-lists": lambda path: _edit_json(path, lambda m: m.update(chunks=[[1, 2]] * len(m["chunks"]))),
-    "a-chunk-hash-as-a-list": lambda path: _edit_json(path, lambda m: m["chunks"][0].update(content_hash=[1])),
+    "counts-as-a-list": lambda path: _edit_json(path, lambda m: m.update(counts=[1, 2])),
+    "a-count-as-text": lambda path: _edit_json(path, lambda m: m["counts"].update(chunks="109")),
+    "a-segment-outside-the-generation": lambda path: _edit_json(path, lambda m: m.update(segments=["../.."])),
+    "a-file-without-its-size": lambda path: _edit_json(path, lambda m: next(iter(m["files"].values())).pop("bytes")),
     "documents-of-the-wrong-shape": lambda path: _edit_json(path, lambda m: m.update(documents=[{"id": 1}])),
     "files-as-a-list": lambda path: _edit_json(path, lambda m: m.update(files=["faiss.index"])),
     "corpus-as-text": lambda path: _edit_json(path, lambda m: m.update(corpus="all of it")),
@@ -279,12 +281,12 @@ def test_any_json_in_the_glossary_or_the_metadata_loads_or_is_one_sentence(tmp_p
 def test_any_json_in_a_manifest_is_read_or_refused_in_one_sentence(template, tmp_path_factory, data):
     generation = tmp_path_factory.mktemp("generation")
     real = json.loads((current_generation(template[1]) / MANIFEST).read_text(encoding="utf-8"))
-    real["chunks"], real["sentences"] = real["chunks"][:2], real["sentences"][:2]
     (generation / MANIFEST).write_text(json.dumps(data.draw(_shaped_like(real))), encoding="utf-8")
     try:
         manifest = read_manifest(generation)
     except AssistantError as exc:
         assert "manifest.json" in one_sentence(str(exc))
     else:
-        {entry.content_hash: 1 for entry in (*manifest.chunks, *manifest.sentences)}  # hashable, as builds use them
+        assert manifest.chunks >= 0 and manifest.segments  # what loading and builds read
+        assert all(isinstance(entry["sha256"], str) and isinstance(entry["bytes"], int) for entry in manifest.files.values())
         manifest.settings()

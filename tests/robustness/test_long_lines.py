@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import assistant.chunking.sentences as sentences_module
 from assistant.chunking import split_sentences
 from assistant.chunking.sentences import MAX_SEGMENT_CHARS, SPLITTER_VERSION, cheap_pieces
-from assistant.index import MANIFEST, build_index, current_generation, load_index
+from assistant.index import MANIFEST, build_index, load_index
 from assistant.uploads import add_upload
 from tests.conftest import copy_corpus_and_index
 

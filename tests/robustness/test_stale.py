@@ -126,10 +126,10 @@ def _another_model(generation):
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [lambda g: _truncate(g / "faiss.index"), lambda g: _truncate(g / "units.jsonl"),
+@pytest.mark.parametrize("damage", [lambda g: _truncate(g / "faiss.index"), lambda g: _truncate(g / "store.sqlite"),
                                     lambda g: _truncate(g / MANIFEST), _another_model,
                                     lambda g: (g.parent.parent / "CURRENT").write_bytes(b"\xff")],
-                         ids=["faiss-cut", "units-cut", "manifest-cut", "another-model", "pointer-damaged"])
+                         ids=["faiss-cut", "store-cut", "manifest-cut", "another-model", "pointer-damaged"])
 def test_a_damaged_or_foreign_index_behind_an_edited_corpus_is_still_refused(local, damage):
     add_upload(local.corpus_dir, NOTE.encode("utf-8"), "moldova-note.txt")
     damage(current_generation(local.index_dir))

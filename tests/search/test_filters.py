@@ -52,8 +52,8 @@ def test_a_range_that_ends_before_it_starts_is_refused(glossary):
 
 
 def test_the_day_of_the_action_file_keeps_it(glossary):
-    for given in ("2024-07-22", "2024-07", "2024"):
-        resolved = Filters(date_from=given, date_to=given).resolved(glossary)
+    for day in ("2024-07-22", "2024-07", "2024"):
+        resolved = Filters(date_from=day, date_to=day).resolved(glossary)
         assert in_date_range("2024-07-22", resolved.date_from, resolved.date_to)
         assert in_date_range("2024-07", resolved.date_from, resolved.date_to), "a month-only document is in its month"
 
