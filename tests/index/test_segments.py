@@ -58,8 +58,26 @@ def test_mentions_are_the_substring_test_on_the_joined_corpus(engine):
     probes = words[::7] + [w[1:-1] for w in words[::11] if len(w) > 4] + ["Mars", "Oman", "ETIAS", "Frontex",
                                                                            "NDICI", "ndici-global", "xyzzy"]
     probes += list(country_phrases()) + ["United Kingdom", "Saudi Arabia"]
+    # multi-word names that are no country: read in the units holding their rarest term
+    probes += ["Memorandum of Understanding", "Team Europe", "Team Asia", "returns cooperation with Greece",
+               "border management", "border of Mars", "the", "of the"]
+    probes += [" ".join(words[i:i + 2]) for i in range(0, len(words) - 1, 97)]  # word pairs, mostly never adjacent
+    spaced = " ".join(corpus.split())
     for name in probes:
-        assert engine.index.mentions(name) == (name.lower() in corpus), name
+        assert engine.index.mentions(name) == (name.lower() in spaced), name
+
+
+def test_facets_and_passage_counts_come_from_the_index_tables(engine):
+    """The app's filter options and passage counts, and the follow-ups' annex documents, without a pass over units."""
+    units = list(engine.index.units.values())
+    assert set(engine.index.facet_values("kind")) == {u.kind for u in units}
+    assert set(engine.index.facet_values("section")) == {u.section for u in units}
+    assert engine.index.documents_with_kind("annex_item") == {u.doc_id for u in units if u.kind == "annex_item"} != set()
+    assert engine.index.documents_with_kind("no_such_kind") == set()
+    counts: dict[str, int] = {}
+    for unit in units:
+        counts[unit.doc_id] = counts.get(unit.doc_id, 0) + 1
+    assert engine.index.units_per_document() == counts
 
 
 def test_locators_from_the_index_are_those_built_from_the_units(engine):
