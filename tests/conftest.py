@@ -115,3 +115,13 @@ def evaluation(engine, settings, tmp_path_factory):
     path = save_run(record, runs_dir, markdown)
     return SimpleNamespace(report=report, markdown=markdown, out=out, record=record, path=path, runs_dir=runs_dir,
                            run=load_run(path))
+
+
+def run_cli(local, *args: str):
+    """The CLI on the corpus and index of `local` (settings), as a user's shell would run it."""
+    from click.testing import CliRunner
+
+    from assistant.cli import cli
+
+    env = {"ASSISTANT_CORPUS": str(local.corpus_dir), "ASSISTANT_INDEX": str(local.index_dir)}
+    return CliRunner().invoke(cli, list(args), env=env)

@@ -186,6 +186,20 @@ def _embed(model: str, backend: str, texts: list[str], workers: int, progress: b
     return load_encoder(model, backend).encode(texts, progress=progress)
 
 
+def _embed_missing(cache: VectorCache, chunks: Sequence[Chunk], sentences: Sequence[Sentence],
+                   sentence_hashes: Sequence[str], model: str, backend: str, workers: int, progress: bool,
+                   encoder, announce: Callable[[int], None]) -> list[str]:
+    """Embed the chunks and sentences whose content hash the cache lacks (`announce`d by count first); their hashes."""
+    texts = {c.content_hash: c.index_text for c in chunks}
+    texts.update({h: s.text for h, s in zip(sentence_hashes, sentences)})
+    missing = [h for h in texts if not cache.has(h)]
+    announce(len(missing))
+    if missing:
+        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress, encoder)
+        cache.fresh.update({h: fresh[i] for i, h in enumerate(missing)})
+    return missing
+
+
 def _by_document(documents: Sequence[Document], units: Sequence[Unit], chunks: Sequence[Chunk],
                  sentences: Sequence[Sentence]) -> Iterator[tuple[Document, list[Unit], list[Chunk], list[Sentence]]]:
     """Each document with its units, chunks and sentences (all kept in build order)."""
@@ -236,13 +250,8 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = VectorCache()
     cache.look_up_reusable(index_dir, model, backend, chunk_hashes, sentence_hashes)
-    texts = {c.content_hash: c.index_text for c in corpus.chunks}
-    texts.update({h: s.text for h, s in zip(sentence_hashes, sentences)})
-    missing = [h for h in texts if not cache.has(h)]
-    step(f"Embedding {len(missing)} new or changed chunks and sentences", 0.15)
-    if missing:
-        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress, encoder)
-        cache.fresh.update({h: fresh[i] for i, h in enumerate(missing)})
+    missing = _embed_missing(cache, corpus.chunks, sentences, sentence_hashes, model, backend, workers, progress,
+                             encoder, lambda n: step(f"Embedding {n} new or changed chunks and sentences", 0.15))
     dimension = model_spec(model).dimension
     step("Writing the vector and BM25 indexes", 0.8)
 
@@ -370,13 +379,8 @@ def _build_delta(index_dir: Path, corpus_dir: Path, model: str, backend: str, ge
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = VectorCache()
     cache.look_up(generation, previous, model, backend, chunk_hashes, sentence_hashes)
-    texts = {c.content_hash: c.index_text for c in chunks}
-    texts.update({h: s.text for h, s in zip(sentence_hashes, sentences)})
-    missing = [h for h in texts if not cache.has(h)]
-    step(f"Embedding {len(missing)} new chunks and sentences", 0.15)
-    if missing:
-        fresh = _embed(model, backend, [texts[h] for h in missing], workers, progress, encoder)
-        cache.fresh.update({h: fresh[i] for i, h in enumerate(missing)})
+    missing = _embed_missing(cache, chunks, sentences, sentence_hashes, model, backend, workers, progress, encoder,
+                             lambda n: step(f"Embedding {n} new chunks and sentences", 0.15))
     dimension = model_spec(model).dimension
     step("Writing the delta segment", 0.8)
     name, staging, final = _staging(index_dir)

@@ -16,17 +16,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from assistant.cli import cli
 from assistant.errors import AssistantError
 from assistant.index import MANIFEST, POINTER, current_generation, index_status, read_manifest
 from assistant.ingest import load_documents
 from assistant.ingest.glossary import Glossary
 from assistant.uploads import add_upload
-from tests.conftest import copy_corpus_and_index
+from tests.conftest import copy_corpus_and_index, run_cli as run
 
 NOTE = ("The joint working group on Moldova border cooperation met in Chisinau on 3 May 2024 and agreed to deploy "
         "two liaison officers at the border crossing points.\n")
@@ -52,17 +50,6 @@ def template(tmp_path_factory, engine, settings):
     return corpus, index_dir
 
 
-@pytest.fixture
-def local(tmp_path, template, settings):
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(template[0], corpus)
-    shutil.copytree(template[1], index_dir)
-    return settings.with_overrides(corpus_dir=corpus, index_dir=index_dir)
-
-
-def run(local, *args: str):
-    env = {"ASSISTANT_CORPUS": str(local.corpus_dir), "ASSISTANT_INDEX": str(local.index_dir)}
-    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def _manifest_path(local) -> Path:

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from assistant.cli import cli
 from assistant.engine import load_engine
 from assistant.errors import AssistantError, StaleIndexError
 from assistant.index import MANIFEST, build_index, current_generation, index_status, load_index
 from assistant.uploads import add_upload, remove_document
-from tests.conftest import copy_corpus_and_index
+from tests.conftest import copy_corpus_and_index, run_cli as run
 
 pytestmark = pytest.mark.slow
 
@@ -39,17 +36,6 @@ def template(tmp_path_factory, engine, settings):
     return corpus, index_dir
 
 
-@pytest.fixture
-def local(tmp_path, template, settings):
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(template[0], corpus)
-    shutil.copytree(template[1], index_dir)
-    return settings.with_overrides(corpus_dir=corpus, index_dir=index_dir)
-
-
-def run(local, *args: str):
-    env = {"ASSISTANT_CORPUS": str(local.corpus_dir), "ASSISTANT_INDEX": str(local.index_dir)}
-    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def _status(local):
