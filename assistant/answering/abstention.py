@@ -13,7 +13,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.answering.analysis import OUTCOME_QUESTION, PAST_EVENT, PLANNED, QUARTER, QUESTION_DATE, YEAR, QuestionAnalysis
+from assistant.answering.analysis import (
+    OUTCOME_QUESTION,
+    PAST_EVENT,
+    PLAN_QUESTION,
+    PLANNED,
+    QUARTER,
+    QUESTION_DATE,
+    YEAR,
+    QuestionAnalysis,
+)
 from assistant.answering.candidates import Candidate
 from assistant.index import LoadedIndex
 from assistant.ingest import Glossary, human_date, month_number, short_label
@@ -134,8 +143,8 @@ class AbstentionRules:
     @staticmethod
     def only_planned(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
         """An outcome question whose best passage tells of the event only as planned ('in preparation', 'to be held')."""
-        if not ranked or not OUTCOME_QUESTION.search(analysis.question):
-            return None
+        if not ranked or not OUTCOME_QUESTION.search(analysis.question) or PLAN_QUESTION.search(analysis.question):
+            return None  # a question about the plan itself ("when was it due to conclude") is answered by the plan
         best = ranked[0]
         return best if PLANNED.search(best.sentence.text) else None
 

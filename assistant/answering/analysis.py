@@ -41,7 +41,10 @@ WHEN_QUESTION = re.compile(r"(^\W*when\b|\bwhen (?:was|were|did|will|is|are|does
                            r"\bhow long\b|\btimeline\b|\bsince when\b|\bby when\b|\bwhen\s*$)", re.IGNORECASE)
 AMOUNT_QUESTION = re.compile(r"(\bhow much\b|\b(?:budget|cost|costs|funding|financing|worth|amount|value|money|"
                              r"eur|euros?|million|billion)\b|€)", re.IGNORECASE)
-COUNT_QUESTION = re.compile(r"\b(how many|number of|how often)\b", re.IGNORECASE)
+COUNT_QUESTION = re.compile(r"\b(how many|number of)\b", re.IGNORECASE)
+# "how often does the working group meet": a frequency ("monthly", "every two weeks"), which need not hold a digit.
+FREQUENCY_QUESTION = re.compile(r"\b(how often|how frequently|how regularly|at what intervals?|how many times a)\b",
+                                re.IGNORECASE)
 LIST_QUESTION = re.compile(
     r"(\b(?:which|what) (?:\w+ ){0,2}(?:countries|member states|states|islands|measures|activities|kinds|types|areas|"
     r"projects|partners|organisations|organizations|agencies|elements|steps|actions|files|crimes|challenges|"
@@ -67,6 +70,10 @@ WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done
 # document's date, shown with every citation, answers it.
 DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|delivered|signed|bear|bears|adopted|"
                                     r"released|presented|gave|given)\b", re.IGNORECASE)
+# A question about the plan itself ("when was the call due to conclude", "what is foreseen"): a passage that tells of
+# the event as planned answers it. Not "plan": in these documents it is mostly the noun of "action plan".
+PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|foreseen|meant to|intended|"
+                           r"set to|going to|envisaged|will|would)\b", re.IGNORECASE)
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
                               r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
@@ -95,19 +102,24 @@ LATEST = re.compile(r"\b(latest|now|currently|current|today|at present|most rece
 AMOUNT = re.compile(r"(\bEUR\b|€|\bmillion\b|\bbillion\b|\bbn\b|\b\d+\s?m\b|\bUSD\b|\$)", re.IGNORECASE)
 DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r")(?: \d{4})?|"
                   r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2})\b", re.IGNORECASE)
+FREQUENCY = re.compile(r"\b(daily|weekly|fortnightly|monthly|bimonthly|quarterly|annually|yearly|biannual\w*|"
+                       r"every (?:\w+ )?(?:day|week|month|quarter|year|semester)s?|once|twice|\d+ times|"
+                       r"(?:per|a) (?:day|week|month|quarter|year)|on an? (?:\w+ )?(?:basis|schedule)|regular(?:ly)?|"
+                       r"periodic(?:al(?:ly)?)?)\b", re.IGNORECASE)
 COUNT = re.compile(r"\b(\d{1,3}(?:[,. \u00a0\u202f]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                    r"dozens?|hundreds?|thousands?)\b(?! ?(?:%|per cent|million|billion|bn|m\b))", re.IGNORECASE)
 _TITLE_BEFORE_NAME = r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President)"
 PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)*)")
 
-INTENTS = ("status", "who_leads", "person", "when", "how_much", "how_many", "list", "comparison", "definition",
-           "where", "why", "what_done", "yes_no", "other")
+INTENTS = ("status", "who_leads", "person", "when", "how_much", "how_many", "how_often", "list", "comparison",
+           "definition", "where", "why", "what_done", "yes_no", "other")
 ANSWER_TYPES = {"status": "status", "who_leads": "organisation", "person": "person", "when": "date",
-                "how_much": "amount", "how_many": "count", "list": "list", "comparison": "text",
+                "how_much": "amount", "how_many": "count", "how_often": "frequency", "list": "list", "comparison": "text",
                 "definition": "text", "where": "place", "why": "text", "what_done": "text", "yes_no": "yes_no",
                 "other": "text"}
 # The attribute as a reader names it, for "the documents mention X but do not give <attribute>".
-ATTRIBUTE_WORDS = {"date": "a date", "amount": "an amount", "count": "a number", "person": "the person's name",
+ATTRIBUTE_WORDS = {"date": "a date", "amount": "an amount", "count": "a number", "frequency": "how often",
+                   "person": "the person's name",
                    "organisation": "who leads it", "place": "a place", "status": "its status", "list": "the list"}
 _STOPWORDS = frozenset("""a an the of to in on for and or by with from at as is are was were be been has have had do does did
 what which who whom whose when where why how that this these those it its into about under over after before than
@@ -177,6 +189,8 @@ def classify_intent(question: str) -> str:
         return "who_leads"
     if COMPARISON_QUESTION.search(q):
         return "comparison"
+    if FREQUENCY_QUESTION.search(q):
+        return "how_often"
     if COUNT_QUESTION.search(q):
         return "how_many"
     if AMOUNT_QUESTION.search(q) and not WHEN_QUESTION.search(q):
@@ -254,5 +268,33 @@ def has_answer_kind(text: str, kind: str) -> bool:
         return has_count(text)
     if kind == "person":
         return has_person(text)
-    pattern = {"amount": AMOUNT, "date": DATE}.get(kind)
+    pattern = {"amount": AMOUNT, "date": DATE, "frequency": FREQUENCY}.get(kind)
     return bool(pattern.search(text)) if pattern is not None else True
+
+
+# Words that ask what the documents say, not for one fact: "what is the latest on Egypt", "any news on Libya?".
+_TOPIC_WORDS = frozenset("""what whats is are was were the a an on about of for with in to and latest news new update
+updates anything something tell me us say says said situation state status current currently now today there any
+happening going happened developments progress overview summary summarise summarize give please""".split())
+_LOCATOR_WORDS = frozenset("action actions annex item items section sections point measure pillar paragraph no".split())
+
+
+def is_topic_question(analysis: QuestionAnalysis, glossary: Glossary) -> bool:
+    """A question that names what it is about (a country, a glossary term, a unit, a name) and asks nothing more.
+
+    Whatever the documents say about its target answers it, so the answerability model, which
+    weighs how specific a match is, should not turn it away; the rules for unknown countries,
+    names and units have already run.
+    """
+    targets = analysis.targets
+    if targets.is_empty() or analysis.answer_type not in ("text", "status"):
+        return False
+    names = {n.lower() for n in targets.names}  # names the corpus has (an unknown one was refused before this)
+    for word in re.findall(r"[\wÀ-ÿ'’-]+", analysis.question):
+        lower = word.lower().strip("'’")
+        if lower in _TOPIC_WORDS or lower in names or lower.isdigit() or (targets.locators and lower in _LOCATOR_WORDS):
+            continue
+        if glossary.countries_in(word) or glossary.terms_in(word):
+            continue
+        return False
+    return True

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.answering.analysis import AMOUNT, DATE, YEAR, QuestionAnalysis, has_count, has_person
+from assistant.answering.analysis import AMOUNT, DATE, FREQUENCY, YEAR, QuestionAnalysis, has_count, has_person
 from assistant.index import LoadedIndex
 from assistant.index.bm25 import tokenize
 from assistant.ingest import REDACTED, Glossary
@@ -65,6 +65,17 @@ class SentenceFacts:
     signature: bool
     heading: bool
     redacted: bool
+    has_frequency: bool = False  # "monthly", "every two weeks", "twice a year"
+
+    def carries(self, answer_type: str) -> bool:
+        """Does the sentence hold an instance of the asked type (TYPE_FLAGS); False for the other types."""
+        flag = TYPE_FLAGS.get(answer_type)
+        return flag is not None and bool(getattr(self, flag))
+
+
+# The answer types a sentence can be checked for, and the fact that says it holds one.
+TYPE_FLAGS = {"date": "has_date", "amount": "has_amount", "count": "has_count", "person": "has_person",
+              "frequency": "has_frequency"}
 
 
 @dataclass
@@ -138,7 +149,7 @@ class SentenceTable:
             has_amount=bool(AMOUNT.search(text)), has_count=has_count(text),
             has_person=has_person(text, self.common_words), has_organisation=bool(_ORGANISATION.search(text)), years=frozenset(int(y) for y in YEAR.findall(text)),
             is_lead_in=text.rstrip().endswith(":"), is_list_item=in_item, signature=signature, heading=heading,
-            redacted=REDACTED in text,
+            redacted=REDACTED in text, has_frequency=bool(FREQUENCY.search(text)),
         )
 
 
@@ -201,6 +212,7 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
         seen_field.add((unit.unit_id, s.field))
         sentence_countries = table.countries(c.row) if countries else frozenset()
         type_present = {"date": f.has_date, "amount": f.has_amount, "count": f.has_count, "person": f.has_person,
+                        "frequency": f.has_frequency,
                         "organisation": s.field == "lead_actors" or f.has_organisation,
                         "list": f.is_lead_in or f.is_list_item, "status": s.field == "status"}.get(answer_type)
         values = {

@@ -3,7 +3,9 @@
 The best-ranked sentence leads, and sentences close to it join (the ranker's keep ratio and
 keep floor, at most MAX_PER_UNIT per unit, staying on the question's countries). Structure
 is added where a reader expects it: a lead-in ending with a colon brings its list items; a
-list question's item brings its lead-in and siblings; a who-leads question about a named
+list question's item brings its lead-in and siblings; a question asking for a date, an amount,
+a number, a frequency or a person gets the best sentence of the leading unit that holds one
+when the chosen ones hold none; a who-leads question about a named
 action brings its Lead actor(s) line; a status question leads with the Status line of its
 action and the document's date. Documents follow the direct answer: the best sentence's
 document first, then the others newest first as history ("Earlier, ..."); a question about
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 
 from assistant.answering import weights as w
 from assistant.answering.analysis import asks_who_leads
-from assistant.answering.candidates import Candidate, SentenceTable
+from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
 from assistant.records import Answer, AnswerSentence, Citation, Document
@@ -47,6 +49,16 @@ def _select(ranked: list[Candidate], countries: set[str], table: SentenceTable, 
         per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
         chosen.append(candidate)
     return chosen
+
+
+def _with_type(chosen: list[Candidate], ranked: list[Candidate], answer_type: str) -> list[Candidate]:
+    """When the question asks for a typed value ("when", "how much", "how often", ...) and no chosen sentence holds
+    one, the best-ranked sentence of the leading unit that does follows the best sentence."""
+    if answer_type not in TYPE_FLAGS or any(c.facts.carries(answer_type) for c in chosen):
+        return chosen
+    unit_id = chosen[0].hit.unit.unit_id
+    typed = next((c for c in ranked if c.hit.unit.unit_id == unit_id and c.facts.carries(answer_type)), None)
+    return chosen if typed is None else [chosen[0], typed, *chosen[1:]]
 
 
 def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
@@ -105,6 +117,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
             ranker: Ranker) -> Answer:
     analysis, ranked = reading.analysis, reading.ranked
     chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
+    chosen = _with_type(chosen, ranked, analysis.answer_type)
     chosen = _with_structure(chosen, analysis.intent, table)
     if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":
         chosen = _field_lines(chosen, table, "status", w.STATUS_LINES) + chosen

@@ -589,7 +589,8 @@ class Resolver:
             carried = topic
         elif replaced:
             carried = topic
-        allow = not reading.next_ and not reading.before
+        # "next", "before" and "the latest / now" move in time: the newest state may be in another passage
+        allow = not reading.next_ and not reading.before and not _NOW.search(reading.text)
         anchor = self._anchor(reading, previous, text) if allow else ""
         if anchor:
             extras.append(anchor)

@@ -18,9 +18,10 @@ import numpy as np
 
 from assistant.answering import weights as w
 from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name
-from assistant.answering.analysis import DOCUMENT_DATE_QUESTION, QuestionAnalysis, analyse
+from assistant.answering.analysis import DOCUMENT_DATE_QUESTION, QuestionAnalysis, analyse, is_topic_question
 from assistant.answering.candidates import (
     FEATURES,
+    TYPE_FLAGS,
     Candidate,
     SentenceTable,
     answerability_features,
@@ -29,25 +30,13 @@ from assistant.answering.candidates import (
 )
 from assistant.answering.compose import compose
 from assistant.answering.ranker import Ranker, load_ranker
-from assistant.chunking import model_tokenizer
-from assistant.models import model_path
 from assistant.records import Answer, Citation, Hit
 from assistant.answering.language import foreign_language, not_supported_sentence
 from assistant.search import PreparedQuestion, Query, Retriever, clean_question
 from assistant.settings import AnswerSettings
 
 
-TYPE_FLAGS = {"date": "has_date", "amount": "has_amount", "count": "has_count", "person": "has_person"}
 FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
-
-
-def common_words(model: str) -> frozenset[str]:
-    """Whole words of the embedding model's vocabulary: common English, not names."""
-    try:
-        vocabulary = model_tokenizer(model_path(model)).get_vocab()
-    except Exception:  # a model without a tokenizer file: every capitalised word may be a name
-        return frozenset()
-    return frozenset(word for word in vocabulary if word.isalpha() and not word.startswith("##"))
 
 
 @dataclass
@@ -69,7 +58,7 @@ class Answerer:
     ranker: Ranker | None = None  # None: the fitted ranker.json beside the code
 
     def __post_init__(self) -> None:
-        words = common_words(self.retriever.index.model)
+        words = self.retriever.common_words
         self.table = SentenceTable(self.retriever.index, self.retriever.glossary, words)
         self.sentence_rows = self.table.rows_of_unit  # unit id -> rows of its sentences, in reading order
         self.rules = AbstentionRules(self.retriever.index, self.retriever.glossary, self.retriever.locators, words)
@@ -120,7 +109,8 @@ class Answerer:
         ranked = reading.ranked
         reading.answerable = self.model.answerable(
             answerability_features(self.table, reading.prepared, ranked, reading.candidates))
-        if not ranked or reading.answerable < self.model.answer_threshold:
+        if not ranked or (reading.answerable < self.model.answer_threshold
+                          and not is_topic_question(analysis, self.retriever.glossary)):
             return self._abstain(reading, [], "nothing_found")
         best = ranked[0]
         redacted = next((c for c in ranked[:2] if c.facts.redacted and c.score >= 0.8 * best.score), None)
@@ -161,8 +151,7 @@ class Answerer:
 
     @staticmethod
     def _carries_type(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
-        flag = TYPE_FLAGS.get(analysis.answer_type)
-        return flag is not None and getattr(candidate.facts, flag)
+        return candidate.facts.carries(analysis.answer_type)
 
     def _attribute_missing(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> bool:
         """The question asks for a date, an amount, a number or a name, and no close sentence about it has one.

@@ -22,6 +22,16 @@ def model_tokenizer(model_dir: Path) -> Tokenizer:
     return tokenizer
 
 
+@lru_cache(maxsize=4)
+def common_words(model_dir: Path) -> frozenset[str]:
+    """Whole words of the embedding model's vocabulary: common English, not names (none if it has no tokenizer file)."""
+    try:
+        vocabulary = model_tokenizer(model_dir).get_vocab()
+    except Exception:  # a model without a tokenizer file: every capitalised word may be a name
+        return frozenset()
+    return frozenset(word for word in vocabulary if word.isalpha() and not word.startswith("##"))
+
+
 class TokenCounter:
     """Counts model tokens, special tokens included, as the model will see them."""
 

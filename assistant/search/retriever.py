@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.chunking import common_words
 from assistant.embedding import Encoder
 from assistant.errors import AssistantError
 from assistant.index import LoadedIndex
 from assistant.index.bm25 import top_rows
 from assistant.ingest import Glossary
+from assistant.models import model_path
 from assistant.records import Hit
 from assistant.search.filters import Filters
 from assistant.search.fusion import reciprocal_rank_fusion
 from assistant.search.locators import LocatorTable
 from assistant.search.query import clean_question, without_markup
+from assistant.search.spelling import Spelling
 from assistant.search.stores import FaissStore, ServedFaissStore, VectorStore, index_entries
 from assistant.settings import RetrievalSettings
 from assistant.vocabulary import MODES
@@ -53,6 +56,8 @@ class Retriever:
         self._query_cache: dict[str, np.ndarray] = {}
         self._entries: list | None = None
         self.locators = LocatorTable.of_index(self.index)
+        self.common_words = common_words(model_path(self.index.model))  # English words of the model's vocabulary
+        self.spelling = Spelling(self.index, self.common_words)
         if self.store is None:
             self.store = FaissStore.from_index(self.index)
         self._served = self.store if isinstance(self.store, ServedFaissStore) else ServedFaissStore(self.index)
@@ -83,6 +88,9 @@ class Retriever:
         text = clean_question(question)
         searchable = without_markup(text)
         expanded = self.glossary.expand_query(searchable)
+        corrected = [w for w in self.spelling.corrections(searchable) if w not in expanded.lower()]
+        if corrected:  # beside the glossary's additions, in the same form
+            expanded = f"{expanded} ({'; '.join(corrected)})"
         vector = self.embed_query(expanded)
         plain = vector if expanded == searchable else self.embed_query(searchable)
         return PreparedQuestion(text, searchable, expanded, vector, plain)

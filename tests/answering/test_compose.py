@@ -138,3 +138,16 @@ def test_every_answer_line_cites_the_passage_it_quotes_verbatim(table):
                                                                           "Information campaigns were launched in 2023.": 0.7})
     by_n = {c.n: c for c in answer.citations}
     assert all(s.quote in by_n[s.n].quote and f"[{s.n}]" in answer.answer for s in answer.sentences)
+
+
+def test_a_when_question_gets_the_leading_units_dated_sentence_when_the_best_has_no_date(table):
+    answer = _answer(table, "When did the information campaigns get a new call?",
+                     {"The campaigns target three countries:": 0.9, "A new call was published in May 2024.": 0.2})
+    quotes = [s.quote for s in answer.sentences]
+    assert "A new call was published in May 2024." in quotes, quotes
+
+
+def test_a_typed_sentence_is_not_added_when_a_chosen_one_already_holds_the_type(table):
+    answer = _answer(table, "When were the missions to Türkiye finalised?",
+                     {"Missions to Türkiye were finalised.": 0.9, "A new call was published in May 2024.": 0.2})
+    assert "A new call was published in May 2024." not in [s.quote for s in answer.sentences], "another unit's date"

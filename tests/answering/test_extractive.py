@@ -183,3 +183,41 @@ def test_a_question_in_another_language_gets_one_sentence_saying_so(engine, ques
 @pytest.mark.parametrize("question", ["whats the status of action 7", "Frontex FRESO Cyprus", "EURP", "recamas"])
 def test_short_english_queries_of_names_and_acronyms_are_not_taken_for_another_language(engine, question):
     assert engine.ask(question).abstention != "language_not_supported"
+
+
+@pytest.mark.parametrize("question", ["When is the contract for the Pakistan Talent Partnership action expected to be "
+                                      "concluded?",
+                                      "By when was the next Moroccan budget support disbursement due to be decided?"])
+def test_a_question_about_the_plan_itself_is_answered_by_the_plan(engine, question):
+    """"Only planned" abstains on outcome questions; one that asks when something is expected is answered."""
+    answer = engine.ask(question)
+    assert not answer.abstained and answer.abstention != "only_planned", answer.answer
+
+
+def test_an_outcome_question_about_an_event_only_announced_still_says_so():
+    """The rule itself: an outcome question whose best passage is a plan gets "only as planned", a plan question not."""
+    from types import SimpleNamespace
+
+    from assistant.answering.abstention import AbstentionRules
+
+    planned = [SimpleNamespace(sentence=SimpleNamespace(text="The ministerial meeting is to be held in Q4 2024."))]
+    outcome = analyse_question("What was the outcome of the ministerial meeting?")
+    plan = analyse_question("What outcome is expected from the ministerial meeting?")
+    assert AbstentionRules.only_planned(outcome, planned) is planned[0]
+    assert AbstentionRules.only_planned(plan, planned) is None
+
+
+def analyse_question(question: str):
+    from assistant.answering.analysis import analyse
+    from assistant.ingest import Glossary
+
+    return analyse(question, Glossary([], [], []))
+
+
+def test_naming_an_action_plan_is_not_asking_about_a_plan():
+    """"Action plan" is a document's name; an outcome question about one still asks for the outcome."""
+    from assistant.answering.analysis import PLAN_QUESTION
+
+    assert not PLAN_QUESTION.search("What did the Council decide about the next steps for the Eastern Mediterranean "
+                                    "action plan?")
+    assert PLAN_QUESTION.search("When was the call expected to conclude?")
