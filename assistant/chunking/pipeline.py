@@ -30,10 +30,11 @@ def chunk_settings_for(model: str) -> ChunkSettings:
 CorpusRead = list[tuple[Document, list[SourceLine]]]  # each document with its file's lines, read at one moment
 
 
-def read_corpus(corpus_dir: Path) -> CorpusRead:
-    """Every document's metadata and lines, read while no document is added or removed."""
+def read_corpus(corpus_dir: Path, only: set[str] | None = None) -> CorpusRead:
+    """Every document's metadata and lines (or those of the documents `only` names), read while no document is
+    added or removed."""
     with corpus_lock(corpus_dir):
-        documents = load_documents(corpus_dir)
+        documents = [d for d in load_documents(corpus_dir) if only is None or d.id in only]
         return [(document, load_lines(document_path(corpus_dir, document))) for document in documents]
 
 

@@ -56,7 +56,7 @@ from assistant.index.manifest import (
 )
 from assistant.index.segments import Segment, SegmentWriter, sentence_hash
 from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, write_jsonl
-from assistant.ingest import corpus_lock, document_path, load_documents, load_lines
+from assistant.ingest import corpus_lock
 from assistant.models import model_spec
 from assistant.records import Chunk, Document, Sentence, Unit
 
@@ -81,13 +81,11 @@ def _reusable_generations(index_dir: Path) -> list[Path]:
 SPLITS = "splits.jsonl"  # sentence splits by line hash, reused by the next build
 
 
-def _previous_splits(index_dir: Path) -> dict[str, tuple[str, ...]]:
-    """line hash -> sentences from the served index, if it was split by this splitter and the file checks out."""
-    generation = served_generation(index_dir)
-    if generation is None:
+def _previous_splits(generation: Path | None, manifest: Manifest | None) -> dict[str, tuple[str, ...]]:
+    """line hash -> sentences from the served generation, if it was split by this splitter and the file checks out."""
+    if generation is None or manifest is None:
         return {}
     try:
-        manifest = read_manifest(generation)
         entry = manifest.files.get(SPLITS) or {}
         if manifest.splitter != SPLITTER_VERSION or entry.get("sha256") != sha256_file(generation / SPLITS):
             return {}
@@ -142,11 +140,13 @@ class VectorCache:
             self.segments, self.known, self.known_sentences = [], {}, {}
             return False
 
-    def look_up_reusable(self, index_dir: Path, model: str, backend: str, chunk_hashes: Sequence[str],
-                         sentence_hashes: Sequence[str]) -> None:
-        """The served generation, or when it is damaged the newest whole one built with the same model."""
+    def look_up_reusable(self, index_dir: Path, served: Path | None, served_manifest: Manifest | None, model: str,
+                         backend: str, chunk_hashes: Sequence[str], sentence_hashes: Sequence[str]) -> None:
+        """The served generation (its manifest already read), or when it is damaged the newest whole one built with
+        the same model."""
         for generation in _reusable_generations(index_dir):
-            if self.look_up(generation, _readable_manifest(generation), model, backend, chunk_hashes, sentence_hashes):
+            manifest = served_manifest if generation == served else _readable_manifest(generation)
+            if self.look_up(generation, manifest, model, backend, chunk_hashes, sentence_hashes):
                 return
 
     def has(self, hash_: str) -> bool:
@@ -235,21 +235,18 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
     with corpus_lock(corpus_dir, writing=True):  # hashed and read at one moment: nothing added or removed in between
         fingerprint = corpus_fingerprint(corpus_dir, index_dir / HASH_CACHE)
         added = _documents_to_add(previous, fingerprint, model, backend)
-        if added is None:
-            read = read_corpus(corpus_dir)
-        else:
-            wanted = set(added)
-            read = [(d, load_lines(document_path(corpus_dir, d))) for d in load_documents(corpus_dir) if d.id in wanted]
-    if added is not None and generation is not None and previous is not None:
+        read = read_corpus(corpus_dir, None if added is None else set(added))
+    if added is not None:  # only additions to a large served index: a delta segment
+        assert generation is not None and previous is not None
         return _build_delta(index_dir, corpus_dir, model, backend, generation, previous, read, fingerprint,
                             started, step, workers, progress, encoder)
-    with sentence_cache(_previous_splits(index_dir)) as splits:  # an unchanged line is never split again
+    with sentence_cache(_previous_splits(generation, previous)) as splits:  # an unchanged line is never split again
         corpus = chunk_corpus(corpus_dir, model, read)
         sentences = [sentence for unit in corpus.units for sentence in unit_sentences(unit)]
     chunk_hashes = [c.content_hash for c in corpus.chunks]
     sentence_hashes = [sentence_hash(s.text) for s in sentences]
     cache = VectorCache()
-    cache.look_up_reusable(index_dir, model, backend, chunk_hashes, sentence_hashes)
+    cache.look_up_reusable(index_dir, generation, previous, model, backend, chunk_hashes, sentence_hashes)
     missing = _embed_missing(cache, corpus.chunks, sentences, sentence_hashes, model, backend, workers, progress,
                              encoder, lambda n: step(f"Embedding {n} new or changed chunks and sentences", 0.15))
     dimension = model_spec(model).dimension
