@@ -56,6 +56,18 @@ def percentiles(values: list[float]) -> dict[str, float]:
             "n": len(values)}
 
 
+def timed_search_and_ask(retriever, search, ask, asked: list[str]) -> dict[str, dict[str, float]]:
+    """p50/p95 of `search(q)` and `ask(q)` over the questions, each timed with the query cache cleared first."""
+    search_ms, ask_ms = [], []
+    for q in asked:
+        for call, times in ((search, search_ms), (ask, ask_ms)):
+            retriever.clear_cache()
+            started = time.perf_counter()
+            call(q)
+            times.append((time.perf_counter() - started) * 1000)
+    return {"search_ms": percentiles(search_ms), "ask_ms": percentiles(ask_ms)}
+
+
 def questions(limit: int) -> list[str]:
     rows = [json.loads(line) for line in (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -239,17 +251,9 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             filters = Filters(**kwargs)
             for q in asked[:3]:  # warm-up of this combination
                 engine.ask(Query(q, filters=filters, mode=mode))
-            search_ms, ask_ms = [], []
-            for q in asked:
-                retriever.clear_cache()
-                started = time.perf_counter()
-                engine.search(Query(q, filters=filters, mode=mode))
-                search_ms.append((time.perf_counter() - started) * 1000)
-                retriever.clear_cache()
-                started = time.perf_counter()
-                engine.ask(Query(q, filters=filters, mode=mode))
-                ask_ms.append((time.perf_counter() - started) * 1000)
-            latency[f"{mode} | {name}"] = {"search_ms": percentiles(search_ms), "ask_ms": percentiles(ask_ms)}
+            latency[f"{mode} | {name}"] = timed_search_and_ask(
+                retriever, lambda q, f=filters, m=mode: engine.search(Query(q, filters=f, mode=m)),
+                lambda q, f=filters, m=mode: engine.ask(Query(q, filters=f, mode=m)), asked)
     out["latency"] = latency
     info = process.memory_full_info()
     out["rss_after_queries_mib"] = round(info.rss / 2**20, 1)

@@ -31,7 +31,7 @@ COLLECTION = "scale_chunks"
 FILTERS = {"none": {}, "kind=action": {"kinds": ("action",)}, "country=Bulgaria": {"countries": ("Bulgaria",)},
            "dates 2023": {"date_from": "2023-01-01", "date_to": "2023-12-31"}}
 
-from eval.bench_scale import load_now, percentiles, questions  # noqa: E402
+from eval.bench_scale import load_now, percentiles, questions, timed_search_and_ask  # noqa: E402
 from eval.machine import machine_info, machine_line  # noqa: E402
 
 
@@ -117,17 +117,9 @@ def serve(spec: dict[str, Any]) -> dict[str, Any]:
             filters = Filters(**kwargs)
             for q in asked[:3]:
                 answerer.ask(Query(q, filters=filters, mode=mode))
-            search_ms, ask_ms = [], []
-            for q in asked:
-                retriever.clear_cache()
-                started = time.perf_counter()
-                retriever.search(q, mode=mode, filters=filters)
-                search_ms.append((time.perf_counter() - started) * 1000)
-                retriever.clear_cache()
-                started = time.perf_counter()
-                answerer.ask(Query(q, filters=filters, mode=mode))
-                ask_ms.append((time.perf_counter() - started) * 1000)
-            latency[f"{mode} | {name}"] = {"search_ms": percentiles(search_ms), "ask_ms": percentiles(ask_ms)}
+            latency[f"{mode} | {name}"] = timed_search_and_ask(
+                retriever, lambda q, f=filters, m=mode: retriever.search(q, mode=m, filters=f),
+                lambda q, f=filters, m=mode: answerer.ask(Query(q, filters=f, mode=m)), asked)
         # the store alone: one k=50 search, the question already embedded
         vector = retriever.embed_query(asked[0])[None, :]
         times = []
