@@ -23,7 +23,8 @@ from assistant.answering.analysis import (
     YEAR,
     QuestionAnalysis,
 )
-from assistant.answering.candidates import Candidate
+from assistant.answering import weights as w
+from assistant.answering.candidates import FEATURES, Candidate
 from assistant.index import LoadedIndex
 from assistant.ingest import Glossary, human_date, month_number, short_label
 from assistant.records import Document
@@ -142,11 +143,17 @@ class AbstentionRules:
 
     @staticmethod
     def only_planned(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
-        """An outcome question whose best passage tells of the event only as planned ('in preparation', 'to be held')."""
+        """An outcome question whose passage tells of the event only as planned ('in preparation', 'to be signed in
+        coming weeks', 'negotiations are ongoing'): the best sentence, or one of the next best that shares at least
+        ABOUT_OVERLAP of the question's idf-weighted terms, since the plan is often a later clause of the unit."""
         if not ranked or not OUTCOME_QUESTION.search(analysis.question) or PLAN_QUESTION.search(analysis.question):
             return None  # a question about the plan itself ("when was it due to conclude") is answered by the plan
-        best = ranked[0]
-        return best if PLANNED.search(best.sentence.text) else None
+        overlap = FEATURES.index("idf_overlap")
+        for position, candidate in enumerate(ranked[:w.TYPE_WINDOW]):
+            if PLANNED.search(candidate.sentence.text) and (
+                    position == 0 or candidate.features[overlap] >= w.ABOUT_OVERLAP):
+                return candidate
+        return None
 
     @staticmethod
     def premise_unsupported(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:

@@ -31,6 +31,23 @@ STATUS_QUESTION = re.compile(
 )
 LEADS_QUESTION = re.compile(r"\b(lead actors?|leads?|leading|who (?:is|are) in charge|in charge of|who (?:is|are) responsible|"
                             r"responsible for|who implements|who runs|who drives)\b", re.IGNORECASE)
+# "who implements / organised / funds X", "which organisation is to implement X": the doer, which the documents
+# often give in the text ("implemented by ICMPD", "organised by the EUAA") rather than in a Lead actor(s) field;
+# a question about running something is answered by who implements it, not by who chaired a meeting or paid.
+DOER_VERBS = {  # what the question asks the doer of, and the passive that names one ("implemented by ICMPD")
+    "carries out": (r"implement\w*|run|runs|running|carr(?:y|ies|ied|ying) out|execut(?:e|es|ed|ing)|manag(?:e|es|ed|ing)|"
+                    r"deliver(?:s|ed|ing)?|operat(?:e|es|ed|ing)",
+                    r"implemented|run|carried out|executed|managed|delivered|operated|led|coordinated"),
+    "organises": (r"organi[sz](?:e|es|ed|ing)|host(?:s|ed|ing)?|chair(?:s|ed|ing)?|convene[sd]?",
+                  r"organi[sz]ed|hosted|chaired|convened|coordinated|co-organi[sz]ed"),
+    "funds": (r"financ(?:e|es|ed|ing)|fund(?:s|ed|ing)?|pa(?:y|ys|id)|sponsor(?:s|ed)?",
+              r"financed|funded|co-funded|paid|sponsored|supported"),
+}
+DOER_QUESTIONS = {kind: re.compile(rf"\b(?:{asked})\b", re.IGNORECASE) for kind, (asked, _) in DOER_VERBS.items()}
+DOER_SENTENCES = {kind: re.compile(rf"\b(?:{named})\s+(?:\w+\s+){{0,2}}by\b", re.IGNORECASE)
+                  for kind, (_, named) in DOER_VERBS.items()}
+WHICH_BODY_QUESTION = re.compile(r"^\W*(?:which|what) (?:\w+ )?(?:organisation|organization|agency|body|institution|"
+                                 r"entity|partner|authority|ministry)\b(?!s)", re.IGNORECASE)
 PERSON_QUESTION = re.compile(
     r"\b(name of (?:the )?|names of|what is (?:he|she) called|"
     r"which (?:\w+ ){0,3}(?:minister|commissioner|director|official|person|ambassador|president|prime minister|head)s?\b|"
@@ -77,11 +94,14 @@ PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|fo
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
                               r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
-                              r"what did .{0,80}\b(?:say|find|found|conclude|decide|agree|recommend|show|report))\b",
+                              r"what did .{0,80}\b(?:say|find|found|conclude|decide|agree|recommend|show|report)|"
+                              r"finally|eventually|in the end|ultimately|at last)\b",
                               re.IGNORECASE)
 # A sentence that tells of something planned, not done.
 PLANNED = re.compile(r"\b(in preparation|foreseen|to be (?:adopted|held|organised|signed|proposed|presented|launched)|"
-                     r"will (?:be )?\w+|planned|scheduled|expected|upcoming|forthcoming|to propose|is to|are to)\b",
+                     r"will (?:be )?\w+|planned|scheduled|expected|upcoming|forthcoming|to propose|is to|are to|"
+                     r"(?:is|are|remains?|still) (?:ongoing|pending|under (?:negotiation|discussion|preparation))|"
+                     r"under negotiation|in (?:the )?coming (?:days|weeks|months)|not yet|preparations? (?:to|for))\b",
                      re.IGNORECASE)
 # "why did X stop ...", "why has X given up ...": the question takes for granted that X stopped.
 PRESUPPOSITION = re.compile(
@@ -151,6 +171,7 @@ class QuestionAnalysis:
     latest: bool = False  # asks for the current state ("now", "latest", "still")
     presupposition: str = ""  # "Frontex gave up its co-driver role", as the question takes it for granted
     presupposed_verb: str = ""
+    focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
 
     @property
     def attribute(self) -> str:
@@ -185,7 +206,8 @@ def classify_intent(question: str) -> str:
         return "why"
     if PERSON_QUESTION.search(q):
         return "person"
-    if re.search(r"^\W*who\b|\bwho\s*$", q, re.IGNORECASE) or LEADS_QUESTION.search(q) and not STATUS_QUESTION.search(q):
+    if (re.search(r"^\W*who\b|\bwho\s*$", q, re.IGNORECASE) or WHICH_BODY_QUESTION.search(q)
+            or LEADS_QUESTION.search(q) and not STATUS_QUESTION.search(q)):
         return "who_leads"
     if COMPARISON_QUESTION.search(q):
         return "comparison"
@@ -209,8 +231,39 @@ def _names(question: str, glossary: Glossary) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def analyse(question: str, glossary: Glossary) -> QuestionAnalysis:
-    """The question read: intent, expected answer type, targets, time scope, presupposition."""
+# Words that ask rather than say what is asked about; with _STOPWORDS and the targets, they are not the focus.
+_ASKING_WORDS = frozenset("""whats say says said tell told give given please know find get anything something
+documents document""".split())
+
+
+def focus_of(question: str, targets: Targets, glossary: Glossary, common_words: frozenset[str] = frozenset()) -> str:
+    """The question's words that are not its targets, stopwords, numbers or asking words, in order.
+
+    A passage that names the question's targets (Athens, Türkiye, Action 11) need not say anything about
+    what is asked of them ("the weather forecast", "citizenship by descent"): this is what the
+    answerability model compares with the passages to tell "mentions X" from "answers about X". A
+    name of the question counts as a target when it is an acronym or not a common English word
+    (`common_words`; without it, every capitalised name is a target).
+    """
+    names = set()
+    for name in targets.names:
+        for part in re.split(r"[-/\s]", re.sub(r"['’]s$", "", name)):
+            if part and (part.isupper() or part.lower() not in common_words):
+                names.add(part.lower())
+    kept = []
+    for word in re.findall(r"[\wÀ-ÿ][\wÀ-ÿ'’]*", question):  # a hyphenated word part by part ("EU-Tunisia")
+        lower = re.sub(r"['’]s$", "", word.lower()).strip("'’")
+        if (lower in _STOPWORDS or lower in _ASKING_WORDS or lower in names or any(c.isdigit() for c in lower)
+                or (targets.locators and lower in _LOCATOR_WORDS) or len(lower) < 2):
+            continue
+        if glossary.countries_in(word) or glossary.terms_in(word):
+            continue
+        kept.append(word)
+    return " ".join(kept)
+
+
+def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = frozenset()) -> QuestionAnalysis:
+    """The question read: intent, expected answer type, targets, time scope, presupposition, focus."""
     intent = classify_intent(question)
     references = tuple(locator_references(question))
     countries = tuple(glossary.countries_in(question))
@@ -223,11 +276,14 @@ def analyse(question: str, glossary: Glossary) -> QuestionAnalysis:
     if match:
         verb = match.group("verb").lower()
         presupposition = " ".join(f"{match.group('subject')} {match.group('verb')}{match.group('rest')}".split()).rstrip("?")
+    targets = Targets(tuple(str(r) for r in references), countries, terms, names)
+    # A definition asks what its target is and nothing more ("what does FRESO stand for"): no focus beyond it.
+    focus = "" if intent == "definition" else focus_of(question, targets, glossary, common_words)
     return QuestionAnalysis(
-        question=question, intent=intent, answer_type=ANSWER_TYPES[intent],
-        targets=Targets(tuple(str(r) for r in references), countries, terms, names),
+        question=question, intent=intent, answer_type=ANSWER_TYPES[intent], targets=targets,
         references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
         presupposition=presupposition, presupposed_verb=verb,
+        focus=focus,
     )
 
 

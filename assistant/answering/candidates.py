@@ -251,19 +251,24 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
 
 
 ANSWERABILITY_FEATURES = ("best_probability", "margin", "best_cos", "best_idf_overlap", "coverage", "corpus_coverage",
-                          "top_similarity", "typed", "named")
+                          "top_similarity", "typed", "named", "focus_cos", "focus_unit_cos", "focus_coverage")
 # Words that ask rather than name: they say nothing about whether the corpus covers the question.
 _QUESTION_WORDS = frozenset(tokenize(["what which who whom whose when where why how does did do done much many "
                                       "happened happen say said tell told give given please"])[0])
 
 
 def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ranked: list[Candidate],
-                           candidates: list[Candidate]) -> np.ndarray:
+                           candidates: list[Candidate], focus: str = "",
+                           focus_vector: np.ndarray | None = None) -> np.ndarray:
     """Question-level evidence that the documents answer: how good the best candidate is, in absolute terms too.
 
     `coverage` is the idf-weighted share of the question's terms found anywhere in the retrieved units, and
     `corpus_coverage` the share of its content words the corpus uses at all: a question whose words no document
-    uses ("the weather forecast on Mars") is rarely answered by them.
+    uses ("the weather forecast on Mars") is rarely answered by them. The focus features read what the question
+    asks beyond its targets (`QuestionAnalysis.focus`, embedded as `focus_vector`): the closest retrieved
+    sentence to it, the closest in the best unit, and the idf-weighted share of its terms the best unit uses.
+    A passage about Athens that says nothing of a weather forecast scores low on all three; a question that
+    only names its target ("What is RECAMAS?") has no focus and scores 1.
     """
     row = np.zeros(len(ANSWERABILITY_FEATURES), dtype=np.float32)
     if not ranked:
@@ -278,8 +283,20 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
     corpus_coverage = sum(1 for t in content if t in table.idf) / len(content) if content else 1.0
     best = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
+    focus_cos = focus_unit_cos = focus_coverage = 1.0
+    focus_terms = frozenset(_terms(focus)) if focus else frozenset()
+    if focus_vector is not None and focus_terms and candidates:
+        vectors = table.index.sentence_vectors
+        closeness = vectors[[c.row for c in candidates]] @ focus_vector
+        focus_cos = float(closeness.max())
+        best_unit = [i for i, c in enumerate(candidates) if c.hit.unit.unit_id == best.hit.unit.unit_id]
+        focus_unit_cos = float(closeness[best_unit].max()) if best_unit else 0.0
+        unit_terms = frozenset().union(*(candidates[i].facts.terms for i in best_unit)) if best_unit else frozenset()
+        focus_weights = {t: table.idf.get(t, default_idf) for t in focus_terms}
+        focus_coverage = sum(focus_weights[t] for t in focus_terms & unit_terms) / (sum(focus_weights.values()) or 1.0)
     row[:] = (best.score, best.score - second, best.features[column["cos"]], best.features[column["idf_overlap"]],
               coverage, corpus_coverage,
               best.hit.similarity if best.hit.rank == 1 else max(c.hit.similarity for c in candidates),
-              best.features[column["type_match"]], best.features[column["unit_named"]])
+              best.features[column["type_match"]], best.features[column["unit_named"]],
+              focus_cos, focus_unit_cos, focus_coverage)
     return row

@@ -5,7 +5,8 @@ keep floor, at most MAX_PER_UNIT per unit, staying on the question's countries).
 is added where a reader expects it: a lead-in ending with a colon brings its list items; a
 list question's item brings its lead-in and siblings; a question asking for a date, an amount,
 a number, a frequency or a person gets the best sentence of the leading unit that holds one
-when the chosen ones hold none; a who-leads question about a named
+when the chosen ones hold none; a question asking who implements, organises or funds something
+gets the sentence naming the doer ("implemented by ..."); a who-leads question about a named
 action brings its Lead actor(s) line; a status question leads with the Status line of its
 action and the document's date. Documents follow the direct answer: the best sentence's
 document first, then the others newest first as history ("Earlier, ..."); a question about
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from assistant.answering import weights as w
-from assistant.answering.analysis import asks_who_leads
+from assistant.answering.analysis import DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
 from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
@@ -59,6 +60,22 @@ def _with_type(chosen: list[Candidate], ranked: list[Candidate], answer_type: st
     unit_id = chosen[0].hit.unit.unit_id
     typed = next((c for c in ranked if c.hit.unit.unit_id == unit_id and c.facts.carries(answer_type)), None)
     return chosen if typed is None else [chosen[0], typed, *chosen[1:]]
+
+
+def _with_doer(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
+    """A question asking who implements, organises or funds something gets the best-ranked sentence that names the
+    doer ("implemented by ICMPD"), from the leading unit if it has one, else from the others; a Lead actor(s)
+    field names who leads the action, which need not be who carries it out."""
+    kind = next((k for k, pattern in DOER_QUESTIONS.items() if pattern.search(analysis.question)), "")
+    if analysis.intent != "who_leads" or not kind:
+        return chosen
+    named = DOER_SENTENCES[kind]
+    if any(named.search(c.sentence.text) for c in chosen):
+        return chosen
+    doers = [c for c in ranked if named.search(c.sentence.text)]
+    unit_id = chosen[0].hit.unit.unit_id
+    doer = next((c for c in doers if c.hit.unit.unit_id == unit_id), doers[0] if doers else None)
+    return chosen if doer is None else [chosen[0], doer, *chosen[1:]]
 
 
 def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
@@ -118,6 +135,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
     analysis, ranked = reading.analysis, reading.ranked
     chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
     chosen = _with_type(chosen, ranked, analysis.answer_type)
+    chosen = _with_doer(chosen, ranked, analysis)
     chosen = _with_structure(chosen, analysis.intent, table)
     if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":
         chosen = _field_lines(chosen, table, "status", w.STATUS_LINES) + chosen

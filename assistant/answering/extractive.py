@@ -49,6 +49,7 @@ class Reading:
     candidates: list[Candidate]  # in hit order, then reading order
     ranked: list[Candidate] = field(default_factory=list)  # best first, once scored
     answerable: float = 1.0  # the answerability model's probability that the documents answer
+    focus_vector: np.ndarray | None = None  # the embedding of analysis.focus (None when the question has none)
 
 
 @dataclass
@@ -68,10 +69,18 @@ class Answerer:
         prepared = self.retriever.prepare(query.question)
         passages = query.passages if query.passages is not None else self.settings.passages
         hits = self.retriever.search(prepared, k=passages, mode=query.mode, filters=query.filters)
-        analysis = analyse(prepared.searchable, self.retriever.glossary)
+        analysis = analyse(prepared.searchable, self.retriever.glossary, self.retriever.common_words)
         candidates = candidates_for(self.table, hits)
         featurize(self.table, analysis, prepared, candidates)
-        return Reading(prepared, analysis, hits, candidates)
+        focus = analysis.focus
+        focus_vector = None if not focus else (
+            prepared.plain_vector if focus == prepared.searchable else self.retriever.embed_query(focus))
+        return Reading(prepared, analysis, hits, candidates, focus_vector=focus_vector)
+
+    def answerability_row(self, reading: Reading) -> np.ndarray:
+        """The answerability model's features for a scored reading (ANSWERABILITY_FEATURES)."""
+        return answerability_features(self.table, reading.prepared, reading.ranked, reading.candidates,
+                                      reading.analysis.focus, reading.focus_vector)
 
     @property
     def model(self) -> Ranker:
@@ -107,8 +116,7 @@ class Answerer:
             return self._abstain(reading, [], "nothing_found")
         self.score(reading)
         ranked = reading.ranked
-        reading.answerable = self.model.answerable(
-            answerability_features(self.table, reading.prepared, ranked, reading.candidates))
+        reading.answerable = self.model.answerable(self.answerability_row(reading))
         if not ranked or (reading.answerable < self.model.answer_threshold
                           and not is_topic_question(analysis, self.retriever.glossary)):
             return self._abstain(reading, [], "nothing_found")

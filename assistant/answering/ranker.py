@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.candidates import FEATURES
+from assistant.answering.candidates import ANSWERABILITY_FEATURES, FEATURES
 from assistant.errors import AssistantError
 
 MODEL_FILE = Path(__file__).with_name("ranker.json")
@@ -63,13 +63,14 @@ class Ranker:
 
 def ranker_from_dict(data: dict) -> Ranker:
     features = tuple(data["features"])
-    if features != FEATURES:
+    answerability = data.get("answerability")
+    if features != FEATURES or (answerability and tuple(answerability["features"]) != ANSWERABILITY_FEATURES):
         raise AssistantError("The sentence ranker was fitted on other features than the code computes; "
                              "refit it with `python -m eval.fit_ranker`.")
     return Ranker(features, np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
                   np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
                   float(data.get("keep_ratio", 0.5)), float(data.get("keep_floor", 0.25)),
-                  float(data.get("answer_threshold", 0.1)), data.get("answerability"))
+                  float(data.get("answer_threshold", 0.1)), answerability)
 
 
 @lru_cache(maxsize=1)

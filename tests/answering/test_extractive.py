@@ -221,3 +221,39 @@ def test_naming_an_action_plan_is_not_asking_about_a_plan():
     assert not PLAN_QUESTION.search("What did the Council decide about the next steps for the Eastern Mediterranean "
                                     "action plan?")
     assert PLAN_QUESTION.search("When was the call expected to conclude?")
+
+
+@pytest.mark.parametrize("question", ["Was the Pakistan Talent Partnership contract with GIZ eventually signed?",
+                                      "what did the EUAA analysis of reception conditions conclude in the end"])
+def test_a_question_about_the_final_outcome_of_something_still_under_way_is_told_it_is_only_planned(engine, question):
+    """'finally', 'eventually', 'in the end' ask for an outcome; a passage saying the work is under negotiation or
+    ongoing does not give one, even when it is not the best-ranked sentence."""
+    answer = engine.ask(question)
+    assert answer.abstained and answer.abstention == "only_planned", answer.answer
+
+
+def test_an_ongoing_sentence_answers_a_question_about_the_current_state():
+    """The same passage answers "is it signed yet?": only final-outcome wording turns a question into an outcome one."""
+    from types import SimpleNamespace
+
+    from assistant.answering.abstention import AbstentionRules
+
+    ongoing = [SimpleNamespace(sentence=SimpleNamespace(text="Legislative negotiations are ongoing."))]
+    assert AbstentionRules.only_planned(analyse_question("Was the regulation adopted in the end?"), ongoing) is ongoing[0]
+    assert AbstentionRules.only_planned(analyse_question("Has the regulation been adopted?"), ongoing) is None
+
+
+@pytest.mark.parametrize(("question", "doer"), [
+    ("Which body carries out the NACORAC project?", "implemented by ICMPD"),
+    ("who runs the voluntary humanitarian return programme from Libya", "implemented by IOM"),
+])
+def test_a_question_asking_who_carries_something_out_gets_the_sentence_naming_the_doer(engine, question, doer):
+    answer = engine.ask(question)
+    assert not answer.abstained and doer in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize(("question", "intent"), [("Which agency is to implement the project?", "who_leads"),
+                                                  ("Which organisation organised the workshop?", "who_leads"),
+                                                  ("Which agencies take part in the project?", "list")])
+def test_which_organisation_asks_for_one_doer_and_which_agencies_for_a_list(question, intent):
+    assert analyse_question(question).intent == intent
