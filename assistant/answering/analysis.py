@@ -51,7 +51,9 @@ WHICH_BODY_QUESTION = re.compile(r"^\W*(?:which|what) (?:\w+ )?(?:organisation|o
 PERSON_QUESTION = re.compile(
     r"\b(name of (?:the )?|names of|what is (?:he|she) called|"
     r"which (?:\w+ ){0,3}(?:minister|commissioner|director|official|person|ambassador|president|prime minister|head)s?\b|"
-    r"who (?:was|is|were|are) (?:the )?(?:\w+ ){0,3}(?:minister|commissioner|director|head|ambassador|official)s?\b)",
+    r"who (?:was|is|were|are) (?:the )?(?:\w+ ){0,3}(?:minister|commissioner|director|head|ambassador|official)s?\b|"
+    # a delegation, a side or a team is headed by a person: "who headed the Frontex delegation"
+    r"who (?:headed|heads|head|led|leads|represented) (?:the |a |an )?(?:[\w'’-]+ ){0,3}(?:delegation|side|team|mission)s?\b)",
     re.IGNORECASE)
 WHEN_QUESTION = re.compile(r"(^\W*when\b|\bwhen (?:was|were|did|will|is|are|does|do|has|had)\b|\b(?:on|by|from) what date\b|"
                            r"\bwhat date\b|\bwhich date\b|\bdate\b|\bdeadline\b|\bwhat year\b|\bwhich year\b|"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.analysis import (
+    analyse,
     asked_answer_kind,
     asks_who_leads,
     has_answer_kind,
     is_status_question,
 )
+from assistant.ingest import Glossary
 from assistant.search.locators import LocatorReference, locator_references
 
 
@@ -60,3 +62,13 @@ def test_the_asked_kind_of_answer_is_read_from_the_question(question, kind):
 ])
 def test_amounts_and_dates_are_found_in_sentences(sentence, kind, present):
     assert has_answer_kind(sentence, kind) is present
+
+
+@pytest.mark.parametrize("question", ["Who headed the EU delegation to Niger?", "who led the Turkish side at the talks",
+                                      "Who represented the Commission's team at the meeting?"])
+def test_who_headed_a_delegation_or_side_asks_for_a_person(question):
+    assert analyse(question, Glossary([], [], [])).intent == "person"
+
+
+def test_who_leads_an_action_still_asks_for_the_lead_actors():
+    assert analyse("Who leads the action on returns?", Glossary([], [], [])).intent == "who_leads"

@@ -34,7 +34,7 @@ def test_a_changed_setting_is_saved_as_a_run_and_compared_with_the_reference(exp
     assert f"Saved the run as {saved.parent.name}" in result.output
     assert "A: reference (" in result.output and "Settings changed: " in result.output
     assert "rrf_k 60 -> 10" in result.output and "baseline True -> False" in result.output
-    assert "## Retrieval, hybrid (202 answerable questions)" in result.output
+    assert "## Retrieval, hybrid (232 answerable questions)" in result.output
     assert "Mode bm25 was run in A only." in result.output
 
 

@@ -16,6 +16,9 @@ from eval.gold_check import Corpus, Row, check_rows, read_rows
 
 GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 GOLD_NEW = PROJECT_ROOT / "eval" / "gold_new_added.jsonl"
+GOLD_ITEMS = sum(1 for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip())
+NEXT = max(int(json.loads(line)["id"][1:]) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()) + 1
+FIRST, SECOND, THIRD = (f"q{NEXT + i}" for i in range(3))  # the ids `gold add` gives the next items
 ACTION_FILE = "emr-action-file-2024"
 # A valid item that the gold set does not hold yet (q001 asks about the same row in other words).
 GOOD = {"id": "q990", "question": "Which bodies must implement the toolbox against transport operators facilitating "
@@ -43,7 +46,7 @@ def invoke(*args: str):
 def test_the_committed_gold_set_passes_every_check():
     result = invoke("gold", "check")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Checked 283 in gold.jsonl, 106 in gold_new_added.jsonl: no problems")
+    assert result.output.startswith(f"Checked {GOLD_ITEMS} in gold.jsonl, 106 in gold_new_added.jsonl: no problems")
     assert "not in the corpus and were not checked" in result.output  # the fixtures' documents, not ingested yet
 
 
@@ -128,7 +131,7 @@ def test_gold_check_prints_one_line_per_problem_and_exits_1(tmp_path):
     assert lines[-1] == f"broken.jsonl:{len(items) + 1} (no id): The line is not valid JSON (Expecting value at column 1)."
     flagged = {line.split(":")[1].split(" ")[0] for line in lines}
     assert flagged == {str(n) for n in range(1, len(items) + 2)}  # every broken line, and only those
-    assert "Error: Checked 283 in gold.jsonl" in result.output and "problems in" in result.output
+    assert f"Error: Checked {GOLD_ITEMS} in gold.jsonl" in result.output and "problems in" in result.output
 
 
 def test_evidence_in_a_file_not_in_the_corpus_is_skipped_and_counted(corpus, gold_rows):
@@ -149,7 +152,7 @@ def gold_copy(tmp_path) -> Path:
 
 
 def _added(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[283:]]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[GOLD_ITEMS:]]
 
 
 def test_gold_add_appends_an_item_with_the_next_id_and_the_split_of_its_hash(gold_copy):
@@ -158,8 +161,8 @@ def test_gold_add_appends_an_item_with_the_next_id_and_the_split_of_its_hash(gol
                     "--style", "formal", "--intent", "who_leads")
     assert result.exit_code == 0, result.output
     [item] = _added(gold_copy)
-    assert item["id"] == "q525" and item["split"] == split_of("q525") and item["intent"] == "who_leads"
-    assert result.output.strip() == f"Added q525 (lookup, split {split_of('q525')}) to gold.jsonl."
+    assert item["id"] == FIRST and item["split"] == split_of(FIRST) and item["intent"] == "who_leads"
+    assert result.output.strip() == f"Added {FIRST} (lookup, split {split_of(FIRST)}) to gold.jsonl."
     assert invoke("gold", "check", str(gold_copy), str(GOLD_NEW)).exit_code == 0
 
 
@@ -189,8 +192,8 @@ def test_gold_add_from_feedback_adds_complete_reports_and_leaves_drafts_to_compl
     assert result.exit_code == 1
     assert [i["question"] for i in _added(gold_copy)] == [GOOD["question"]]
     assert _added(gold_copy)[0]["feedback"] == {"answer_given": "Frontex.", "comment": "Eurocontrol is missing."}
-    assert "feedback.jsonl:1 q525: The gold answer is empty" in result.output
-    assert "feedback.jsonl:3 q527: The same question as q001" in result.output
+    assert f"feedback.jsonl:1 {FIRST}: The gold answer is empty" in result.output
+    assert f"feedback.jsonl:3 {THIRD}: The same question as q001" in result.output
     assert f"2 drafts still need a gold answer, a type or evidence (or repeat a gold question) and were not added; " \
            f"they are in {drafts}" in result.output
     draft = json.loads(drafts.read_text(encoding="utf-8").splitlines()[0])
@@ -205,7 +208,7 @@ def test_gold_add_from_feedback_adds_complete_reports_and_leaves_drafts_to_compl
     drafts.write_text(json.dumps(draft) + "\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["gold", "add", "--gold", str(gold_copy), "--file", str(drafts)])
     assert result.exit_code == 0, result.output
-    assert [i["id"] for i in _added(gold_copy)] == ["q526", "q525"]
+    assert [i["id"] for i in _added(gold_copy)] == [SECOND, FIRST]
 
 
 def test_gold_add_takes_exactly_one_source_of_items(gold_copy):
