@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 
 from assistant.answering.analysis import (
+    FINAL_OUTCOME,
     OUTCOME_QUESTION,
     PAST_EVENT,
     PLAN_QUESTION,
@@ -144,14 +145,16 @@ class AbstentionRules:
     @staticmethod
     def only_planned(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
         """An outcome question whose passage tells of the event only as planned ('in preparation', 'to be signed in
-        coming weeks', 'negotiations are ongoing'): the best sentence, or one of the next best that shares at least
-        ABOUT_OVERLAP of the question's idf-weighted terms, since the plan is often a later clause of the unit."""
+        coming weeks', 'negotiations are ongoing'; for a question about the final outcome, also an action's Way ahead,
+        which is what was still to be done): the best sentence, or one of the next best that shares at least ABOUT_OVERLAP of the question's idf-weighted terms,
+        since the plan is often a later clause of the unit."""
         if not ranked or not OUTCOME_QUESTION.search(analysis.question) or PLAN_QUESTION.search(analysis.question):
             return None  # a question about the plan itself ("when was it due to conclude") is answered by the plan
         overlap = FEATURES.index("idf_overlap")
+        final = bool(FINAL_OUTCOME.search(analysis.question))
         for position, candidate in enumerate(ranked[:w.TYPE_WINDOW]):
-            if PLANNED.search(candidate.sentence.text) and (
-                    position == 0 or candidate.features[overlap] >= w.ABOUT_OVERLAP):
+            planned = PLANNED.search(candidate.sentence.text) or (final and candidate.sentence.field == "way_ahead")
+            if planned and (position == 0 or candidate.features[overlap] >= w.ABOUT_OVERLAP):
                 return candidate
         return None
 

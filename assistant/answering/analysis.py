@@ -46,6 +46,12 @@ DOER_VERBS = {  # what the question asks the doer of, and the passive that names
 DOER_QUESTIONS = {kind: re.compile(rf"\b(?:{asked})\b", re.IGNORECASE) for kind, (asked, _) in DOER_VERBS.items()}
 DOER_SENTENCES = {kind: re.compile(rf"\b(?:{named})\s+(?:\w+\s+){{0,2}}by\b", re.IGNORECASE)
                   for kind, (_, named) in DOER_VERBS.items()}
+# "which agencies back the scheme", "which organisations took part": organisations are the answer, as a list.
+ORGANISATIONS_QUESTION = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:agencies|organisations|organizations|bodies|"
+                                    r"institutions|authorities|actors|partners)\b", re.IGNORECASE)
+# "which countries / member states took part", "which country is the campaign aimed at": countries are the answer.
+COUNTRY_QUESTION = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:countries|country|member states?|nationalities|"
+                              r"partner countries|third countries)\b", re.IGNORECASE)
 WHICH_BODY_QUESTION = re.compile(r"^\W*(?:which|what) (?:\w+ )?(?:organisation|organization|agency|body|institution|"
                                  r"entity|partner|authority|ministry)\b(?!s)", re.IGNORECASE)
 PERSON_QUESTION = re.compile(
@@ -99,11 +105,14 @@ OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|d
                               r"what did .{0,80}\b(?:say|find|found|conclude|decide|agree|recommend|show|report)|"
                               r"finally|eventually|in the end|ultimately|at last)\b",
                               re.IGNORECASE)
+# The final outcome, which a document can only tell if it came after it: "was it eventually concluded".
+FINAL_OUTCOME = re.compile(r"\b(finally|eventually|in the end|ultimately|at last)\b", re.IGNORECASE)
 # A sentence that tells of something planned, not done.
 PLANNED = re.compile(r"\b(in preparation|foreseen|to be (?:adopted|held|organised|signed|proposed|presented|launched)|"
                      r"will (?:be )?\w+|planned|scheduled|expected|upcoming|forthcoming|to propose|is to|are to|"
                      r"(?:is|are|remains?|still) (?:ongoing|pending|under (?:negotiation|discussion|preparation))|"
-                     r"under negotiation|in (?:the )?coming (?:days|weeks|months)|not yet|preparations? (?:to|for))\b",
+                     r"under negotiation|in (?:the )?coming (?:days|weeks|months)|not yet|preparations? (?:to|for)|"
+                     r"explor(?:e|es|ing) (?:the possibility|ways|options|whether)|next steps?)\b",
                      re.IGNORECASE)
 # "why did X stop ...", "why has X given up ...": the question takes for granted that X stopped.
 PRESUPPOSITION = re.compile(
@@ -122,8 +131,13 @@ LATEST = re.compile(r"\b(latest|now|currently|current|today|at present|most rece
 # --- what an answer of a kind looks like inside a sentence ---------------------------------------
 
 AMOUNT = re.compile(r"(\bEUR\b|€|\bmillion\b|\bbillion\b|\bbn\b|\b\d+\s?m\b|\bUSD\b|\$)", re.IGNORECASE)
+# A date, or a time as policy texts give deadlines: "by the end of this mandate", "in the coming weeks", "shortly".
 DATE = re.compile(r"\b(\d{1,2}(?:-\d{1,2})? (?:" + MONTH_PATTERN + r")|(?:" + MONTH_PATTERN + r")(?: \d{4})?|"
-                  r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2})\b", re.IGNORECASE)
+                  r"\d{1,2}/\d{1,2}(?:/\d{2,4})?|Q[1-4] \d{4}|(?:19|20)\d{2}|"
+                  r"(?:end|beginning|start|middle) of (?:this|the|the current|next|its|their) (?:mandate|year|month|week|"
+                  r"summer|spring|autumn|winter|term|legislature|presidency|quarter|semester)|"
+                  r"(?:end|beginning|start) of (?:spring|summer|autumn|winter)|(?:the )?coming (?:days|weeks|months)|"
+                  r"shortly)\b", re.IGNORECASE)
 FREQUENCY = re.compile(r"\b(daily|weekly|fortnightly|monthly|bimonthly|quarterly|annually|yearly|biannual\w*|"
                        r"every (?:\w+ )?(?:day|week|month|quarter|year|semester)s?|once|twice|\d+ times|"
                        r"(?:per|a) (?:day|week|month|quarter|year)|on an? (?:\w+ )?(?:basis|schedule)|regular(?:ly)?|"
@@ -140,7 +154,7 @@ ANSWER_TYPES = {"status": "status", "who_leads": "organisation", "person": "pers
                 "definition": "text", "where": "place", "why": "text", "what_done": "text", "yes_no": "yes_no",
                 "other": "text"}
 # The attribute as a reader names it, for "the documents mention X but do not give <attribute>".
-ATTRIBUTE_WORDS = {"date": "a date", "amount": "an amount", "count": "a number", "frequency": "how often",
+ATTRIBUTE_WORDS = {"country": "the countries", "date": "a date", "amount": "an amount", "count": "a number", "frequency": "how often",
                    "person": "the person's name",
                    "organisation": "who leads it", "place": "a place", "status": "its status", "list": "the list"}
 _STOPWORDS = frozenset("""a an the of to in on for and or by with from at as is are was were be been has have had do does did
@@ -281,8 +295,13 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
     targets = Targets(tuple(str(r) for r in references), countries, terms, names)
     # A definition asks what its target is and nothing more ("what does FRESO stand for"): no focus beyond it.
     focus = "" if intent == "definition" else focus_of(question, targets, glossary, common_words)
+    answer_type = ANSWER_TYPES[intent]
+    if intent in ("list", "other") and COUNTRY_QUESTION.search(question):
+        answer_type = "country"
+    elif intent in ("list", "other") and ORGANISATIONS_QUESTION.search(question):
+        answer_type = "organisation"
     return QuestionAnalysis(
-        question=question, intent=intent, answer_type=ANSWER_TYPES[intent], targets=targets,
+        question=question, intent=intent, answer_type=answer_type, targets=targets,
         references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
         presupposition=presupposition, presupposed_verb=verb,
         focus=focus,

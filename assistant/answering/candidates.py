@@ -210,11 +210,12 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
         unit_rows = table.rows_of_unit[unit.unit_id]
         first_of_field = (unit.unit_id, s.field) not in seen_field
         seen_field.add((unit.unit_id, s.field))
-        sentence_countries = table.countries(c.row) if countries else frozenset()
+        sentence_countries = table.countries(c.row) if countries or answer_type == "country" else frozenset()
         type_present = {"date": f.has_date, "amount": f.has_amount, "count": f.has_count, "person": f.has_person,
                         "frequency": f.has_frequency,
                         "organisation": s.field == "lead_actors" or f.has_organisation,
-                        "list": f.is_lead_in or f.is_list_item, "status": s.field == "status"}.get(answer_type)
+                        "list": f.is_lead_in or f.is_list_item, "status": s.field == "status",
+                        "country": bool(sentence_countries - countries)}.get(answer_type)
         values = {
             "cos": float(cosines[i]), "cos_gap": float(cosines[i]) - best_cos, "cos_rank_in_unit": cos_rank[i],
             "cos_plain": float(plain[i]), "lexical": float(lexical[i]), "lexical_gap": float(lexical[i]) - best_lex,

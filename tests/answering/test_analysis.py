@@ -59,6 +59,11 @@ def test_the_asked_kind_of_answer_is_read_from_the_question(question, kind):
     ("The meeting is planned for Q3 2024.", "date", True),
     ("Frontex continues to support Cyprus.", "amount", False),
     ("Frontex continues to support Cyprus.", "date", False),
+    # deadlines as policy texts give them
+    ("Member States should reach agreement by the end of this mandate.", "date", True),
+    ("The contract is expected to be finalised by the end of summer 2024.", "date", True),
+    ("The agreement is to be signed in the coming weeks.", "date", True),
+    ("The end of the project is not in sight.", "date", False),
 ])
 def test_amounts_and_dates_are_found_in_sentences(sentence, kind, present):
     assert has_answer_kind(sentence, kind) is present
@@ -72,3 +77,13 @@ def test_who_headed_a_delegation_or_side_asks_for_a_person(question):
 
 def test_who_leads_an_action_still_asks_for_the_lead_actors():
     assert analyse("Who leads the action on returns?", Glossary([], [], [])).intent == "who_leads"
+
+
+@pytest.mark.parametrize("question", ["Which countries joined the regional meeting?", "which member states sent experts",
+                                      "What third countries does the campaign target?"])
+def test_a_question_asking_which_countries_expects_countries(question):
+    assert analyse(question, Glossary([], [], [])).answer_type == "country"
+
+
+def test_a_question_asking_where_still_expects_a_place():
+    assert analyse("In which country was the meeting held?", Glossary([], [], [])).answer_type == "place"

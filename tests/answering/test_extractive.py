@@ -257,3 +257,29 @@ def test_a_question_asking_who_carries_something_out_gets_the_sentence_naming_th
                                                   ("Which agencies take part in the project?", "list")])
 def test_which_organisation_asks_for_one_doer_and_which_agencies_for_a_list(question, intent):
     assert analyse_question(question).intent == intent
+
+
+def test_a_way_ahead_answers_no_question_about_the_final_outcome():
+    """An action's Way ahead is what was still to be done: it cannot say how the matter ended."""
+    from types import SimpleNamespace
+
+    from assistant.answering.abstention import AbstentionRules
+
+    way_ahead = [SimpleNamespace(sentence=SimpleNamespace(text="Develop an operational partnership with Pakistan.",
+                                                          field="way_ahead"))]
+    ended = analyse_question("Was the operational partnership with Pakistan eventually concluded?")
+    assert AbstentionRules.only_planned(ended, way_ahead) is way_ahead[0]
+    assert AbstentionRules.only_planned(analyse_question("What was agreed with Pakistan?"), way_ahead) is None
+
+
+@pytest.mark.parametrize("sentence", ["The Commission will explore the possibility to develop a partnership.",
+                                      "Next steps include the adoption of guidance."])
+def test_exploring_a_possibility_and_next_steps_tell_of_a_plan(sentence):
+    from assistant.answering.analysis import PLANNED
+
+    assert PLANNED.search(sentence)
+
+
+@pytest.mark.parametrize("question", ["Which EU agencies support the pilot scheme?", "which organisations took part"])
+def test_a_question_asking_which_agencies_expects_organisations(question):
+    assert analyse_question(question).answer_type == "organisation"
