@@ -213,9 +213,18 @@ _IN_ORDER = ((WHEN_QUESTION, "when"), (STATUS_QUESTION, "status"), (DEFINITION_Q
              (YES_NO_QUESTION, "yes_no"))
 
 
+# "has the agreement been signed", "is the centre being set up": the event a yes-or-no question asks about.
+ASKED_EVENT = re.compile(r"\b(?:been|being|get|got|gotten)\s+(?!(?:a|an|the|any|some|more|less|able)\b)([a-z]{3,})\b",
+                         re.IGNORECASE)
+# A question users start with the unit it is about: "action 19 are escorts being sent", "annex item 14 deadline".
+_LEADING_LOCATOR = re.compile(r"^\W*(?:action|annex item|item|section|point|measure)\s+\d+[a-z]?\b[\s,:;.-]*", re.IGNORECASE)
+
+
 def classify_intent(question: str) -> str:
-    """The question's intent, most specific first (a who-leads question that says "status" is still who-leads)."""
-    q = question.strip()
+    """The question's intent, most specific first (a who-leads question that says "status" is still who-leads).
+
+    A leading locator is read past, so "action 19 are escorts being sent to greece" is a yes-or-no question."""
+    q = _LEADING_LOCATOR.sub("", question.strip()) or question.strip()
     if re.search(r"\bstand(?:s)? for\b|\bwhat is meant by\b", q, re.IGNORECASE):
         return "definition"
     if PRESUPPOSITION.search(q) or WHY_QUESTION.search(q):

@@ -6,7 +6,8 @@ is added where a reader expects it: a lead-in ending with a colon brings its lis
 list question's item brings its lead-in and siblings; a question asking for a date, an amount,
 a number, a frequency or a person gets the best sentence of the leading unit that holds one
 when the chosen ones hold none; a question asking who implements, organises or funds something
-gets the sentence naming the doer ("implemented by ..."); a who-leads question about a named
+gets the sentence naming the doer ("implemented by ..."); a question whether something has been
+done gets the sentence naming that doing ("to be signed in coming weeks"); a who-leads question about a named
 action brings its Lead actor(s) line; a status question leads with the Status line of its
 action and the document's date. Documents follow the direct answer: the best sentence's
 document first, then the others newest first as history ("Earlier, ..."); a question about
@@ -18,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from assistant.answering import weights as w
-from assistant.answering.analysis import DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
-from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable
+from assistant.answering.analysis import ASKED_EVENT, DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
+from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable, _terms
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
 from assistant.records import Answer, AnswerSentence, Citation, Document
@@ -76,6 +77,21 @@ def _with_doer(chosen: list[Candidate], ranked: list[Candidate], analysis) -> li
     unit_id = chosen[0].hit.unit.unit_id
     doer = next((c for c in doers if c.hit.unit.unit_id == unit_id), doers[0] if doers else None)
     return chosen if doer is None else [chosen[0], doer, *chosen[1:]]
+
+
+def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
+    """A question whether something has been done ("has the agreement been signed?") gets the leading unit's
+    best-ranked sentence that names that doing ("agreement to be signed in coming weeks"), when no chosen one does:
+    that sentence says where the event stands, whatever else the unit says about the same programme."""
+    match = ASKED_EVENT.search(analysis.question)
+    if analysis.intent not in ("status", "yes_no") or match is None:
+        return chosen
+    event = set(_terms(match.group(1)))
+    unit_id = chosen[0].hit.unit.unit_id
+    if not event or any(event & c.facts.terms for c in chosen if c.hit.unit.unit_id == unit_id):
+        return chosen
+    named = next((c for c in ranked if c.hit.unit.unit_id == unit_id and event & c.facts.terms), None)
+    return chosen if named is None else [chosen[0], named, *chosen[1:]]
 
 
 def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
@@ -136,6 +152,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
     chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
     chosen = _with_type(chosen, ranked, analysis.answer_type)
     chosen = _with_doer(chosen, ranked, analysis)
+    chosen = _with_event(chosen, ranked, analysis)
     chosen = _with_structure(chosen, analysis.intent, table)
     if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":
         chosen = _field_lines(chosen, table, "status", w.STATUS_LINES) + chosen

@@ -151,3 +151,22 @@ def test_a_typed_sentence_is_not_added_when_a_chosen_one_already_holds_the_type(
     answer = _answer(table, "When were the missions to Türkiye finalised?",
                      {"Missions to Türkiye were finalised.": 0.9, "A new call was published in May 2024.": 0.2})
     assert "A new call was published in May 2024." not in [s.quote for s in answer.sentences], "another unit's date"
+
+
+@pytest.mark.parametrize(("question", "state"), [
+    ("has the bulgaria avr agreement been signed yet", "(agreement to be signed in coming weeks)"),
+    ("Has the contract for the Pakistan Talent Partnership action been finalised?", "expected to be finalised"),
+])
+def test_a_question_whether_something_has_been_done_gets_the_sentence_naming_that_doing(engine, question, state):
+    """The leading unit's sentence that names the asked event says where it stands, even when the ranker prefers
+    other sentences about the same programme."""
+    answer = engine.ask(question)
+    assert not answer.abstained and state in answer.answer, answer.answer
+
+
+def test_the_asked_event_is_the_participle_after_been_or_being():
+    from assistant.answering.analysis import ASKED_EVENT
+
+    assert ASKED_EVENT.search("Has the agreement been signed?").group(1) == "signed"
+    assert ASKED_EVENT.search("are escorts being sent to greece").group(1) == "sent"
+    assert ASKED_EVENT.search("Has there been a meeting?") is None
