@@ -194,6 +194,15 @@ def answer_contains_evidence(answer_text: str, item: GoldItem) -> bool:
     return False
 
 
+def citation_precision(answer, item: GoldItem) -> float | None:
+    """The share of the answer's cited passages that hold a gold evidence quote (None when nothing is cited)."""
+    quotes = [normalise(e.quote) for e in item.evidence]
+    cited = list(answer.citations)
+    if not cited or answer.abstained:
+        return None
+    return sum(1 for c in cited if any(q in normalise(c.quote) for q in quotes)) / len(cited)
+
+
 def _named_units(item: GoldItem, engine) -> list[str]:
     """Ids of the existing units the question names by locator ("action 12"), for the cited-first check."""
     return engine.retriever.locators.named(item.question)
@@ -207,9 +216,6 @@ def evaluate_answers(engine, gold: list[GoldItem]) -> dict:
         started = time.perf_counter()
         answer = engine.ask(item.question)
         ms = (time.perf_counter() - started) * 1000
-        quotes = [normalise(e.quote) for e in item.evidence]
-        cited = list(answer.citations)
-        precise = [c for c in cited if any(q in normalise(c.quote) for q in quotes)]
         named = _named_units(item, engine)
         first = answer.citations[0].unit.unit_id if answer.citations else (answer.hits[0].unit.unit_id if answer.hits else "")
         rows.append({
@@ -217,7 +223,7 @@ def evaluate_answers(engine, gold: list[GoldItem]) -> dict:
             "unanswerable_kind": item.unanswerable_kind, "question": item.question, "abstained": answer.abstained,
             "abstention": answer.abstention,
             "contains_evidence": (not answer.abstained) and answer_contains_evidence(answer.answer, item),
-            "citation_precision": (len(precise) / len(cited)) if cited and not answer.abstained else None,
+            "citation_precision": citation_precision(answer, item),
             "names_unit": bool(named), "named_unit_first": (first in named) if named else None,
             "answerable_probability": answer.analysis.get("answerable"), "ms": round(ms, 2),
             "answer": answer.answer, "notes": answer.notes, "analysis": answer.analysis,

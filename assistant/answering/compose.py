@@ -44,6 +44,8 @@ def _select(ranked: list[Candidate], countries: set[str], table: SentenceTable, 
         unit_id = candidate.hit.unit.unit_id
         if per_unit.get(unit_id, 0) >= w.MAX_PER_UNIT:
             continue
+        if unit_id != best.hit.unit.unit_id and candidate.score < ranker.other_unit_ratio * best.score:
+            continue  # another passage joins only when its sentence is nearly as good: each citation is checked
         if candidate.sentence.field in ("lead_actors", "status") and unit_id != best.hit.unit.unit_id:
             continue  # another action's Lead actor(s) or Status line answers about that action, not this question
         if unit_id != best.hit.unit.unit_id and countries and not countries & table.countries(candidate.row):

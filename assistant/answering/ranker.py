@@ -35,6 +35,9 @@ class Ranker:
     keep_ratio: float = 0.5
     keep_floor: float = 0.25
     answer_threshold: float = 0.1
+    # A sentence of another passage than the best sentence's joins only at this share of the best's probability
+    # (tuned on the fit split with the keep ratio and floor): a cited passage that does not answer costs the reader.
+    other_unit_ratio: float = 0.0
     # The answerability model: a logistic regression over question-level features (ANSWERABILITY_FEATURES),
     # fitted on the fit split; the answer abstains when its probability is below answer_threshold.
     answerability: dict | None = None
@@ -57,7 +60,8 @@ class Ranker:
         return {"about": about or {}, "features": list(self.features), "mean": self.mean.round(8).tolist(),
                 "scale": self.scale.round(8).tolist(), "weights": self.weights.round(8).tolist(),
                 "intercept": round(float(self.intercept), 8), "keep_ratio": self.keep_ratio,
-                "keep_floor": self.keep_floor, "answer_threshold": self.answer_threshold,
+                "keep_floor": self.keep_floor, "other_unit_ratio": self.other_unit_ratio,
+                "answer_threshold": self.answer_threshold,
                 "answerability": self.answerability}
 
 
@@ -70,7 +74,8 @@ def ranker_from_dict(data: dict) -> Ranker:
     return Ranker(features, np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
                   np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
                   float(data.get("keep_ratio", 0.5)), float(data.get("keep_floor", 0.25)),
-                  float(data.get("answer_threshold", 0.1)), answerability)
+                  float(data.get("answer_threshold", 0.1)), other_unit_ratio=float(data.get("other_unit_ratio", 0.0)),
+                  answerability=answerability)
 
 
 @lru_cache(maxsize=1)
