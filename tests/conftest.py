@@ -117,6 +117,27 @@ def evaluation(engine, settings, tmp_path_factory):
                            run=load_run(path))
 
 
+def save_two_runs(record: dict, folder: Path, hostile_answer: str) -> dict:
+    """Run A (`record`) and run B (its first hybrid hits lost for five questions, one answer changed to
+    `hostile_answer` with markup) saved in `folder`, for the app's Evaluation tab and its browser test."""
+    import copy
+
+    from eval.runs import save_run
+
+    record = copy.deepcopy(record)
+    save_run({**record, "id": "20250101T000000-aaaaaa"}, folder)
+    demoted = [q for q, r in record["retrieval"]["hybrid"].items()
+               if r["ranked"][0] in record["questions"][q]["relevant"]][:5]
+    for q in demoted:
+        relevant = set(record["questions"][q]["relevant"])
+        record["retrieval"]["hybrid"][q]["ranked"] = [u for u in record["units"] if u not in relevant][:10]
+    changed = next(q for q, a in record["answers"].items() if a["contains_evidence"] and q not in demoted)
+    record["answers"][changed].update(answer=hostile_answer, answer_sha="changed", contains_evidence=False)
+    record["config"]["rrf_k"] = 10
+    save_run({**record, "id": "20250102T000000-bbbbbb"}, folder)
+    return {"demoted": demoted, "changed": changed, "record": record}
+
+
 def run_cli(local, *args: str):
     """The CLI on the corpus and index of `local` (settings), as a user's shell would run it."""
     from click.testing import CliRunner

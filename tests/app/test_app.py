@@ -13,7 +13,7 @@ from hypothesis import given, settings as hypothesis_settings, strategies as st_
 
 from assistant import present as ui
 from assistant.search import Filters, Query
-from tests.conftest import copy_corpus_and_index
+from tests.conftest import copy_corpus_and_index, save_two_runs
 
 slow = pytest.mark.slow  # the app on the real model and index
 
@@ -732,23 +732,10 @@ def test_app_py_only_adds_the_tab_and_one_call():
 def runs(evaluation, tmp_path, monkeypatch):
     """A runs folder with the session's run (A) and a copy (B) whose hybrid ranking lost five first hits and
     whose answer to one question changed and carries markup."""
-    import copy
-
-    from eval.runs import save_run
-
     folder = tmp_path / "runs"
-    record = copy.deepcopy(evaluation.record)
-    save_run({**record, "id": "20250101T000000-aaaaaa"}, folder)
-    demoted = [q for q, r in record["retrieval"]["hybrid"].items() if r["ranked"][0] in record["questions"][q]["relevant"]][:5]
-    for q in demoted:
-        relevant = set(record["questions"][q]["relevant"])
-        record["retrieval"]["hybrid"][q]["ranked"] = [u for u in record["units"] if u not in relevant][:10]
-    changed = next(q for q, a in record["answers"].items() if a["contains_evidence"] and q not in demoted)
-    record["answers"][changed].update(answer=HOSTILE, answer_sha="changed", contains_evidence=False)
-    record["config"]["rrf_k"] = 10
-    save_run({**record, "id": "20250102T000000-bbbbbb"}, folder)
+    runs = save_two_runs(evaluation.record, folder, HOSTILE)
     monkeypatch.setenv("ASSISTANT_RUNS", str(folder))
-    return {"demoted": demoted, "changed": changed, "record": record}
+    return runs
 
 
 def evaluation_tab():

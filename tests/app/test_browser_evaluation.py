@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from tests.app.test_browser import WAIT_MS, chromium_page, streamlit_server
+from tests.conftest import save_two_runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 HOSTILE_ANSWER = "Council action file, 22 July 2024:\n- Action 2: <script>alert(1)</script> <img src=x onerror=alert(2)> [1]"
@@ -15,21 +14,9 @@ HOSTILE_ANSWER = "Council action file, 22 July 2024:\n- Action 2: <script>alert(
 @pytest.fixture
 def runs(evaluation, tmp_path):
     """Run A (the session's evaluation) and run B (five first hits lost, one answer changed, with markup)."""
-    from eval.runs import save_run
-
     folder = tmp_path / "runs"
-    record = copy.deepcopy(evaluation.record)
-    save_run({**record, "id": "20250101T000000-aaaaaa"}, folder)
-    demoted = [q for q, r in record["retrieval"]["hybrid"].items()
-               if r["ranked"][0] in record["questions"][q]["relevant"]][:5]
-    for q in demoted:
-        relevant = set(record["questions"][q]["relevant"])
-        record["retrieval"]["hybrid"][q]["ranked"] = [u for u in record["units"] if u not in relevant][:10]
-    changed = next(q for q, a in record["answers"].items() if a["contains_evidence"] and q not in demoted)
-    record["answers"][changed].update(answer=HOSTILE_ANSWER, answer_sha="changed", contains_evidence=False)
-    record["config"]["rrf_k"] = 10
-    save_run({**record, "id": "20250102T000000-bbbbbb"}, folder)
-    return {"folder": folder, "changed": changed, "question": record["questions"][changed]}
+    runs = save_two_runs(evaluation.record, folder, HOSTILE_ANSWER)
+    return {"folder": folder, "changed": runs["changed"], "question": runs["record"]["questions"][runs["changed"]]}
 
 
 def choose(page, label: str, text: str) -> None:
