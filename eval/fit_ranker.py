@@ -247,9 +247,9 @@ def calibrate(engine, ranker: Ranker, items: list[GoldItem], max_false: float = 
     for threshold in np.round(np.arange(0.0, 0.91, 0.01), 2):
         answerable = [r for r in rows if r[0]]
         unanswerable = [r for r in rows if not r[0]]
-        false = sum(1 for r in answerable if r[1] or r[2] < threshold) / max(len(answerable), 1)
-        caught = sum(1 for r in unanswerable if r[1] or r[2] < threshold) / max(len(unanswerable), 1)
         wrong = sum(1 for r in answerable if r[1] or r[2] < threshold)
+        false = wrong / max(len(answerable), 1)
+        caught = sum(1 for r in unanswerable if r[1] or r[2] < threshold) / max(len(unanswerable), 1)
         bound = binomtest(wrong, len(answerable)).proportion_ci(confidence_level=CALIBRATION_CONFIDENCE, method="wilson").high
         table.append({"threshold": float(threshold), "false_abstention": false, "abstention_on_unanswerable": caught,
                       "false_abstention_bound": float(bound)})

@@ -146,8 +146,8 @@ class AbstentionRules:
     def only_planned(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
         """An outcome question whose passage tells of the event only as planned ('in preparation', 'to be signed in
         coming weeks', 'negotiations are ongoing'; for a question about the final outcome, also an action's Way ahead,
-        which is what was still to be done): the best sentence, or one of the next best that shares at least ABOUT_OVERLAP of the question's idf-weighted terms,
-        since the plan is often a later clause of the unit."""
+        which is what was still to be done): the best sentence, or one of the next best that shares at least
+        ABOUT_OVERLAP of the question's idf-weighted terms, since the plan is often a later clause of the unit."""
         if not ranked or not OUTCOME_QUESTION.search(analysis.question) or PLAN_QUESTION.search(analysis.question):
             return None  # a question about the plan itself ("when was it due to conclude") is answered by the plan
         overlap = FEATURES.index("idf_overlap")

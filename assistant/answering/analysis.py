@@ -99,14 +99,15 @@ DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|del
 # the event as planned answers it. Not "plan": in these documents it is mostly the noun of "action plan".
 PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|foreseen|meant to|intended|"
                            r"set to|going to|envisaged|will|would)\b", re.IGNORECASE)
+# The final outcome, which a document can only tell if it came after it: "was it eventually concluded".
+_FINAL_WORDS = r"finally|eventually|in the end|ultimately|at last"
+FINAL_OUTCOME = re.compile(rf"\b({_FINAL_WORDS})\b", re.IGNORECASE)
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"
-                              r"(?:when|what date) (?:was|were|did) .{0,120}\b(?:finally|eventually|in the end|actually)|"
+                              r"(?:when|what date) (?:was|were|did) .{0,120}\bactually|"
                               r"what did .{0,80}\b(?:say|find|found|conclude|decide|agree|recommend|show|report)|"
-                              r"finally|eventually|in the end|ultimately|at last)\b",
+                              rf"{_FINAL_WORDS})\b",
                               re.IGNORECASE)
-# The final outcome, which a document can only tell if it came after it: "was it eventually concluded".
-FINAL_OUTCOME = re.compile(r"\b(finally|eventually|in the end|ultimately|at last)\b", re.IGNORECASE)
 # A sentence that tells of something planned, not done.
 PLANNED = re.compile(r"\b(in preparation|foreseen|to be (?:adopted|held|organised|signed|proposed|presented|launched)|"
                      r"will (?:be )?\w+|planned|scheduled|expected|upcoming|forthcoming|to propose|is to|are to|"

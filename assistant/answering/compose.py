@@ -44,15 +44,19 @@ def _select(ranked: list[Candidate], countries: set[str], table: SentenceTable, 
         unit_id = candidate.hit.unit.unit_id
         if per_unit.get(unit_id, 0) >= w.MAX_PER_UNIT:
             continue
-        if unit_id != best.hit.unit.unit_id and candidate.score < ranker.other_unit_ratio * best.score:
-            continue  # another passage joins only when its sentence is nearly as good: each citation is checked
-        if candidate.sentence.field in ("lead_actors", "status") and unit_id != best.hit.unit.unit_id:
-            continue  # another action's Lead actor(s) or Status line answers about that action, not this question
-        if unit_id != best.hit.unit.unit_id and countries and not countries & table.countries(candidate.row):
-            continue  # another passage must stay on the question's countries
+        if unit_id != best.hit.unit.unit_id and (
+                candidate.score < ranker.other_unit_ratio * best.score  # nearly as good: each citation is checked
+                or candidate.sentence.field in ("lead_actors", "status")  # that action's Lead actor(s) or Status
+                or (countries and not countries & table.countries(candidate.row))):  # off the question's countries
+            continue  # another passage joins only on these terms
         per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
         chosen.append(candidate)
     return chosen
+
+
+def _after_best(chosen: list[Candidate], extra: Candidate | None) -> list[Candidate]:
+    """`extra` right after the best sentence (the chosen ones unchanged when there is none)."""
+    return chosen if extra is None else [chosen[0], extra, *chosen[1:]]
 
 
 def _with_type(chosen: list[Candidate], ranked: list[Candidate], answer_type: str) -> list[Candidate]:
@@ -61,8 +65,8 @@ def _with_type(chosen: list[Candidate], ranked: list[Candidate], answer_type: st
     if answer_type not in TYPE_FLAGS or any(c.facts.carries(answer_type) for c in chosen):
         return chosen
     unit_id = chosen[0].hit.unit.unit_id
-    typed = next((c for c in ranked if c.hit.unit.unit_id == unit_id and c.facts.carries(answer_type)), None)
-    return chosen if typed is None else [chosen[0], typed, *chosen[1:]]
+    return _after_best(chosen, next((c for c in ranked if c.hit.unit.unit_id == unit_id
+                                     and c.facts.carries(answer_type)), None))
 
 
 def _with_doer(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
@@ -77,8 +81,7 @@ def _with_doer(chosen: list[Candidate], ranked: list[Candidate], analysis) -> li
         return chosen
     doers = [c for c in ranked if named.search(c.sentence.text)]
     unit_id = chosen[0].hit.unit.unit_id
-    doer = next((c for c in doers if c.hit.unit.unit_id == unit_id), doers[0] if doers else None)
-    return chosen if doer is None else [chosen[0], doer, *chosen[1:]]
+    return _after_best(chosen, next((c for c in doers if c.hit.unit.unit_id == unit_id), doers[0] if doers else None))
 
 
 def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
@@ -92,8 +95,8 @@ def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> l
     unit_id = chosen[0].hit.unit.unit_id
     if not event or any(event & c.facts.terms for c in chosen if c.hit.unit.unit_id == unit_id):
         return chosen
-    named = next((c for c in ranked if c.hit.unit.unit_id == unit_id and event & c.facts.terms), None)
-    return chosen if named is None else [chosen[0], named, *chosen[1:]]
+    return _after_best(chosen, next((c for c in ranked if c.hit.unit.unit_id == unit_id and event & c.facts.terms),
+                                    None))
 
 
 def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:

@@ -49,7 +49,7 @@ class Reading:
     candidates: list[Candidate]  # in hit order, then reading order
     ranked: list[Candidate] = field(default_factory=list)  # best first, once scored
     answerable: float = 1.0  # the answerability model's probability that the documents answer
-    focus_vector: np.ndarray | None = None  # the embedding of analysis.focus (None when the question has none)
+    focus_vector: np.ndarray | None = None  # the embedding of analysis.focus, once answerability_row needs it
 
 
 @dataclass
@@ -72,15 +72,19 @@ class Answerer:
         analysis = analyse(prepared.searchable, self.retriever.glossary, self.retriever.common_words)
         candidates = candidates_for(self.table, hits)
         featurize(self.table, analysis, prepared, candidates)
-        focus = analysis.focus
-        focus_vector = None if not focus else (
-            prepared.plain_vector if focus == prepared.searchable else self.retriever.embed_query(focus))
-        return Reading(prepared, analysis, hits, candidates, focus_vector=focus_vector)
+        return Reading(prepared, analysis, hits, candidates)
 
     def answerability_row(self, reading: Reading) -> np.ndarray:
-        """The answerability model's features for a scored reading (ANSWERABILITY_FEATURES)."""
-        return answerability_features(self.table, reading.prepared, reading.ranked, reading.candidates,
-                                      reading.analysis.focus, reading.focus_vector)
+        """The answerability model's features for a scored reading (ANSWERABILITY_FEATURES).
+
+        The focus is embedded here, on first use, since only the answerability model reads it: a question
+        the rules refuse, or a reading that is only ranked, costs no encoder call for it."""
+        focus, prepared = reading.analysis.focus, reading.prepared
+        if focus and reading.focus_vector is None:
+            reading.focus_vector = (prepared.plain_vector if focus == prepared.searchable
+                                    else self.retriever.embed_query(focus))
+        return answerability_features(self.table, prepared, reading.ranked, reading.candidates, focus,
+                                      reading.focus_vector)
 
     @property
     def model(self) -> Ranker:
@@ -122,7 +126,7 @@ class Answerer:
             return self._abstain(reading, [], "nothing_found")
         best = ranked[0]
         redacted = next((c for c in ranked[:2] if c.facts.redacted and c.score >= 0.8 * best.score), None)
-        if redacted is not None and not (redacted is best and self._carries_type(analysis, best)):
+        if redacted is not None and not (redacted is best and best.facts.carries(analysis.answer_type)):
             return self._abstain(reading, [
                 f"The passage that best matches the question, in {redacted.hit.unit.locator}, is redacted in the "
                 "source ([REDACTED]); the documents do not give what it said."], "redacted")
@@ -157,10 +161,6 @@ class Answerer:
         name = country or self.rules.unknown_name(analysis)
         return f"The documents do not mention {name}." if name else ""
 
-    @staticmethod
-    def _carries_type(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
-        return candidate.facts.carries(analysis.answer_type)
-
     def _attribute_missing(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> bool:
         """The question asks for a date, an amount, a number or a name, and no close sentence about it has one.
 
@@ -176,7 +176,7 @@ class Answerer:
         for candidate in ranked[:w.TYPE_WINDOW]:
             about = (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
                      or candidate.features[overlap] >= w.ABOUT_OVERLAP) and not candidate.features[elsewhere]
-            if about and self._carries_type(analysis, candidate):
+            if about and candidate.facts.carries(analysis.answer_type):
                 return False
         return True
 
