@@ -40,7 +40,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "documents"
 SWAP_SHARE = 0.25  # of a unit's sentences taken from other units of its kind
 KIND_WEIGHTS = {"action_file": 0.35, "letter": 0.25, "general": 0.40}  # of the documents generated
 YEARS = tuple(range(2015, 2025))
-VECTORS_FROM = ("derived: a generated sentence has the real vector of the template sentence it copies; "
+VECTORS_FROM = ("derived: a generated sentence has the real vectors (MiniLM and multilingual e5) of the template "
+                "sentence it copies; "
                 "a chunk the normalised mean of its sentences' real vectors (all-MiniLM-L6-v2, onnx-int8)")
 
 
@@ -50,7 +51,7 @@ class Template:
     chunks: list[Chunk]
     chunk_vectors: np.ndarray
     sentences: list[Sentence]
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray  # each row the sentence's MiniLM vector, then its multilingual (e5) vector
 
 
 @dataclass
@@ -101,7 +102,9 @@ def load_templates(work: Path, model: str, backend: str) -> Templates:
             chunk_rows = index.chunk_rows_of[unit.unit_id]
             sentence_rows = index.sentence_rows_of[unit.unit_id]
             units.append(Template(unit, [index.chunks[r] for r in chunk_rows], index.vectors[chunk_rows],
-                                  [index.sentences[r] for r in sentence_rows], index.sentence_vectors[sentence_rows]))
+                                  [index.sentences[r] for r in sentence_rows],
+                                  np.hstack([index.sentence_vectors[sentence_rows],
+                                             index.multilingual_vectors[sentence_rows]])))
         documents.setdefault(document.kind, []).append(TemplateDocument(document, units))
     countries = [(c.name, c.code) for c in glossary.countries if c.code and len(c.code) == 2]
     index.close()
@@ -150,7 +153,7 @@ def _renumber(text: str, old: int | None, new: int | None, label: str) -> str:
 
 def _unit_from(template: Template, doc: Document, unit_id: str, number: int | None, rng: random.Random,
                templates: Templates, countries: list[tuple[str, str]], year_shift: int,
-               ) -> tuple[Unit, list[Chunk], list[Sentence], np.ndarray, np.ndarray]:
+               ) -> tuple[Unit, list[Chunk], list[Sentence], np.ndarray, np.ndarray, np.ndarray]:
     unit = template.unit
     substitute = _Substitution(rng, unit, countries, year_shift)
     # sentence swaps, within the unit's kind and field
@@ -191,18 +194,18 @@ def _unit_from(template: Template, doc: Document, unit_id: str, number: int | No
         sentences.append(Sentence(unit_id, len(sentences), text, sentence.field))
         sentence_vectors.append(vector)
     chunks, chunk_vectors = [], []
+    dimension = template.chunk_vectors.shape[1]
     for part, chunk in enumerate(template.chunks):
         index_text = rewrite(chunk.index_text)
         digest = hashlib.sha256(index_text.encode("utf-8")).hexdigest()[:20]
         chunks.append(Chunk(f"{unit_id}#{chunk.part}", unit_id, chunk.part, chunk.parts, rewrite(chunk.text),
                             index_text, digest))
-        held = [v for s, v in zip(sentences, sentence_vectors) if s.text in chunks[-1].text]
+        held = [v[:dimension] for s, v in zip(sentences, sentence_vectors) if s.text in chunks[-1].text]
         vector = np.mean(held, axis=0) if held else template.chunk_vectors[part]
         chunk_vectors.append(vector / (np.linalg.norm(vector) or 1.0))
-    dimension = template.chunk_vectors.shape[1]
-    return (generated, chunks, sentences,
-            np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, dimension),
-            np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, dimension))
+    both = np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, template.sentence_vectors.shape[1])
+    return (generated, chunks, sentences, np.asarray(chunk_vectors, dtype=np.float32).reshape(-1, dimension),
+            both[:, :dimension], both[:, dimension:])
 
 
 def _shift_date(date: str, shift: int) -> str:
@@ -272,7 +275,8 @@ def generate(templates: Templates, units: int, seed: int, corpus: Path | None = 
             document = replace(document, text_hash=hashlib.sha256(text.encode("utf-8")).hexdigest())
             entries.append(document.to_dict())
         yield (document, doc_units, [c for r in records for c in r[1]], [s for r in records for s in r[2]],
-               np.concatenate([r[3] for r in records]), np.concatenate([r[4] for r in records]))
+               np.concatenate([r[3] for r in records]), np.concatenate([r[4] for r in records]),
+               np.concatenate([r[5] for r in records]))
     if corpus is not None:
         (corpus / "documents.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
         shutil.copy2(ROOT / "corpus" / "glossary.json", corpus / "glossary.json")

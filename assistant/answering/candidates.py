@@ -39,7 +39,7 @@ FACTS_CACHE = 200_000  # sentences whose facts are kept (a question reads a few 
 _END = re.compile(r"[.!?;:)\]”\"']\s*$")
 
 FEATURES = (
-    "cos", "cos_gap", "cos_rank_in_unit", "cos_plain", "lexical", "lexical_gap", "idf_overlap", "idf_overlap_gap", "unit_inverse_rank", "unit_similarity",
+    "cos", "cos_gap", "cos_rank_in_unit", "cos_plain", "multilingual_cos", "multilingual_gap", "lexical", "lexical_gap", "idf_overlap", "idf_overlap_gap", "unit_inverse_rank", "unit_similarity",
     "unit_named", "other_unit_named", *(f"field_{f}" for f in FIELDS), "field_other", "position", "first_of_field",
     "log_words", "has_date", "has_amount", "has_count", "has_person", "has_organisation", "type_match", "type_missing", "country_match",
     "other_country_only", "term_match", "who_leads_x_lead_field", "who_leads_x_lead_field_named", "who_leads_x_other_field", "status_x_status_field",
@@ -172,14 +172,19 @@ def candidates_for(table: SentenceTable, hits: list[Hit]) -> list[Candidate]:
 
 
 def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: PreparedQuestion,
-              candidates: list[Candidate]) -> np.ndarray:
-    """One row of FEATURES per candidate (also stored on each candidate)."""
+              candidates: list[Candidate], multilingual_vector: np.ndarray) -> np.ndarray:
+    """One row of FEATURES per candidate (also stored on each candidate).
+
+    `multilingual_vector` is the question's vector from the second encoder (e5), compared with the sentences'
+    own e5 vectors: a second reading of "does this sentence answer the question", trained for it."""
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
     index = table.index
     rows = [c.row for c in candidates]
     cosines = index.sentence_vectors[rows] @ prepared.vector
     plain = index.sentence_vectors[rows] @ prepared.plain_vector
+    multilingual = index.multilingual_vectors[rows] @ multilingual_vector
+    best_multilingual = float(multilingual.max())
     question_terms = frozenset(_terms(prepared.expanded))
     lexical = np.array([len(question_terms & c.facts.terms) / len(question_terms) if question_terms else 0.0
                         for c in candidates])
@@ -218,7 +223,8 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
                         "country": bool(sentence_countries - countries)}.get(answer_type)
         values = {
             "cos": float(cosines[i]), "cos_gap": float(cosines[i]) - best_cos, "cos_rank_in_unit": cos_rank[i],
-            "cos_plain": float(plain[i]), "lexical": float(lexical[i]), "lexical_gap": float(lexical[i]) - best_lex,
+            "cos_plain": float(plain[i]), "multilingual_cos": float(multilingual[i]),
+            "multilingual_gap": float(multilingual[i]) - best_multilingual, "lexical": float(lexical[i]), "lexical_gap": float(lexical[i]) - best_lex,
             "idf_overlap": float(idf_overlap[i]), "idf_overlap_gap": float(idf_overlap[i]) - best_idf,
             "unit_inverse_rank": 1.0 / c.hit.rank, "unit_similarity": c.hit.similarity,
             "unit_named": float(c.hit.named), "other_unit_named": float(any_named and not c.hit.named),
@@ -252,7 +258,8 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
 
 
 ANSWERABILITY_FEATURES = ("best_probability", "margin", "best_cos", "best_idf_overlap", "coverage", "corpus_coverage",
-                          "top_similarity", "typed", "named", "focus_cos", "focus_unit_cos", "focus_coverage")
+                          "top_similarity", "typed", "named", "focus_cos", "focus_unit_cos", "focus_coverage",
+                          "multilingual_best", "multilingual_best_unit")
 # Words that ask rather than name: they say nothing about whether the corpus covers the question.
 _QUESTION_WORDS = frozenset(tokenize(["what which who whom whose when where why how does did do done much many "
                                       "happened happen say said tell told give given please"])[0])
@@ -269,7 +276,8 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
     asks beyond its targets (`QuestionAnalysis.focus`, embedded as `focus_vector`): the closest retrieved
     sentence to it, the closest in the best unit, and the idf-weighted share of its terms the best unit uses.
     A passage about Athens that says nothing of a weather forecast scores low on all three; a question that
-    only names its target ("What is RECAMAS?") has no focus and scores 1.
+    only names its target ("What is RECAMAS?") has no focus and scores 1. The multilingual encoder's closest
+    sentence, anywhere retrieved and in the best unit, is the second encoder's reading of the same question.
     """
     row = np.zeros(len(ANSWERABILITY_FEATURES), dtype=np.float32)
     if not ranked:
@@ -295,9 +303,11 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
         unit_terms = frozenset().union(*(candidates[i].facts.terms for i in best_unit)) if best_unit else frozenset()
         focus_weights = {t: table.idf.get(t, default_idf) for t in focus_terms}
         focus_coverage = sum(focus_weights[t] for t in focus_terms & unit_terms) / (sum(focus_weights.values()) or 1.0)
+    multilingual = best.features[column["multilingual_cos"]] - best.features[column["multilingual_gap"]]
+    in_best_unit = [c.features[column["multilingual_cos"]] for c in candidates if c.hit.unit.unit_id == best.hit.unit.unit_id]
     row[:] = (best.score, best.score - second, best.features[column["cos"]], best.features[column["idf_overlap"]],
               coverage, corpus_coverage,
               best.hit.similarity if best.hit.rank == 1 else max(c.hit.similarity for c in candidates),
               best.features[column["type_match"]], best.features[column["unit_named"]],
-              focus_cos, focus_unit_cos, focus_coverage)
+              focus_cos, focus_unit_cos, focus_coverage, multilingual, max(in_best_unit, default=0.0))
     return row

@@ -71,7 +71,7 @@ class Answerer:
         hits = self.retriever.search(prepared, k=passages, mode=query.mode, filters=query.filters)
         analysis = analyse(prepared.searchable, self.retriever.glossary, self.retriever.common_words)
         candidates = candidates_for(self.table, hits)
-        featurize(self.table, analysis, prepared, candidates)
+        featurize(self.table, analysis, prepared, candidates, self.retriever.embed_multilingual(prepared.searchable))
         return Reading(prepared, analysis, hits, candidates)
 
     def answerability_row(self, reading: Reading) -> np.ndarray:

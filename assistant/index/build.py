@@ -54,14 +54,26 @@ from assistant.index.manifest import (
     verify_files,
     write_manifest,
 )
-from assistant.index.segments import Segment, SegmentWriter, sentence_hash
+from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+from assistant.index.segments import (
+    MULTILINGUAL_KEYS,
+    Segment,
+    SegmentWriter,
+    multilingual_key,
+    multilingual_texts,
+    sentence_hash,
+)
 from assistant.index.storage import fsync_tree, read_jsonl, sha256_file, write_jsonl
 from assistant.ingest import corpus_lock
 from assistant.models import model_spec
 from assistant.records import Chunk, Document, Sentence, Unit
 
 Progress = Callable[[str, float], None]
-DocumentRecords = tuple[Document, Sequence[Unit], Sequence[Chunk], Sequence[Sentence], np.ndarray, np.ndarray]
+# A document, its records, the vectors of its chunks and sentences and, optionally, its sentences' multilingual
+# vectors (a seventh element; the segment writer computes them when it is missing).
+_Records = tuple[Document, Sequence[Unit], Sequence[Chunk], Sequence[Sentence], np.ndarray, np.ndarray]
+DocumentRecords = _Records | tuple[Document, Sequence[Unit], Sequence[Chunk], Sequence[Sentence], np.ndarray,
+                                   np.ndarray, np.ndarray]
 
 DELTAS = "deltas"
 INCREMENTAL_MIN_UNITS = 10_000  # below this a full rebuild takes seconds and keeps BM25 exact
@@ -119,6 +131,7 @@ class VectorCache:
         self.known: dict[str, tuple[int, int]] = {}  # chunk hash -> (segment, row)
         self.known_sentences: dict[str, tuple[int, int]] = {}
         self.fresh: dict[str, np.ndarray] = {}
+        self.known_multilingual: dict[bytes, tuple[int, int]] | None = None
 
     def look_up(self, generation: Path | None, manifest: Manifest | None, model: str, backend: str,
                 chunk_hashes: Sequence[str], sentence_hashes: Sequence[str]) -> bool:
@@ -165,6 +178,32 @@ class VectorCache:
                 vector = np.asarray((segment.sentence_vectors if sentences else segment.vectors)[row], dtype=np.float32)
             rows.append(vector)
         return np.stack(rows).astype(np.float32)
+
+    def multilingual(self, document: Document, units: Sequence[Unit], sentences: Sequence[Sentence]) -> np.ndarray:
+        """The sentences' multilingual vectors: the served index's where it embedded the same text, the rest now."""
+        from assistant.embedding.multilingual import embed_passages
+
+        if self.known_multilingual is None:  # read once, on first use: text hash -> (segment, row)
+            self.known_multilingual = {}
+            for number, segment in enumerate(self.segments):
+                try:
+                    keys = np.load(segment.folder / MULTILINGUAL_KEYS)
+                except (OSError, ValueError):
+                    continue  # a generation from before the keys: nothing to reuse from it
+                for row, key in enumerate(keys.tolist()):
+                    self.known_multilingual.setdefault(key, (number, row))
+        texts = multilingual_texts(document, units, sentences)
+        keys = [multilingual_key(t) for t in texts]
+        new = [t for t, k in zip(texts, keys) if k not in self.known_multilingual]
+        fresh = iter(embed_passages(new)) if new else iter(())
+        rows = []
+        for key in keys:
+            if key in self.known_multilingual:
+                number, row = self.known_multilingual[key]
+                rows.append(np.asarray(self.segments[number].multilingual_vectors[row], dtype=np.float32))
+            else:
+                rows.append(next(fresh))
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, MULTILINGUAL_DIMENSION), np.float32)
 
     def close(self) -> None:
         for segment in self.segments:
@@ -257,7 +296,8 @@ def build_index(index_dir: Path, corpus_dir: Path, model: str, backend: str, pro
                                                                    sentences):
             yield (document, units, chunks, own_sentences,
                    cache.vectors([c.content_hash for c in chunks], dimension),
-                   cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True))
+                   cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True),
+                   cache.multilingual(document, units, own_sentences))
 
     try:
         report = write_generation(index_dir, records(), model, backend, fingerprint, splits=splits)
@@ -291,8 +331,8 @@ def write_generation(index_dir: Path, records: Iterable[DocumentRecords], model:
         staging.mkdir()
         writer = SegmentWriter(staging, dimension, embedding)
         written: list[tuple[str, str, int]] = []
-        for count, (document, units, chunks, sentences, chunk_vectors, sentence_vectors) in enumerate(records, 1):
-            writer.add_document(document, units, chunks, sentences, chunk_vectors, sentence_vectors)
+        for count, (document, units, chunks, *rest) in enumerate(records, 1):
+            writer.add_document(document, units, chunks, *rest)
             written.append((document.id, document.title, len(units)))
             if on_document is not None:
                 on_document(count)
@@ -393,7 +433,8 @@ def _build_delta(index_dir: Path, corpus_dir: Path, model: str, backend: str, ge
         for document, own_units, own_chunks, own_sentences in _by_document(documents, units, chunks, sentences):
             writer.add_document(document, own_units, own_chunks, own_sentences,
                                 cache.vectors([c.content_hash for c in own_chunks], dimension),
-                                cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True))
+                                cache.vectors([sentence_hash(s.text) for s in own_sentences], dimension, sentences=True),
+                                cache.multilingual(document, own_units, own_sentences))
         joins = bm25_files.CorpusStats.of(segment.bm25 for segment in cache.segments) if cache.segments else None
         if joins is None:
             joins = bm25_files.CorpusStats.of(Segment(generation / f).bm25 for f in previous.segments)

@@ -7,6 +7,8 @@ incremental builds (`assistant add` on a large index). A segment's folder holds:
                            number; unit ids, chunk keys and content hashes indexed; locator keys of units
     vectors.npy            one float32 unit vector per chunk, in row order (memory-mapped)
     sentence_vectors.npy   one per sentence
+    multilingual_vectors.npy  one per sentence from the second, multilingual encoder (e5), for retrieval by sentence
+    multilingual_keys.npy  the hash of the text each of those embeds (MULTILINGUAL_TEXT), so a rebuild reuses them
     faiss.index            the ANN index over vectors.npy (flat <= 30k, IVF above), memory-mapped
     bm25/                  bm25s' files (CSC score matrix, vocabulary, parameters) and stats.json, memory-mapped
     rows.npz               chunk -> unit row, unit -> first chunk and count, unit -> first sentence and count
@@ -31,12 +33,33 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION, embed_passages
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
 from assistant.index.keys import chunk_key, fingerprint_of_sum, fingerprint_sum
 from assistant.records import Chunk, Document, Sentence, Unit
 
 STORE = "store.sqlite"
+MULTILINGUAL = "multilingual_vectors.npy"
+MULTILINGUAL_KEYS = "multilingual_keys.npy"
+
+
+def multilingual_texts(document: Document, units: Sequence[Unit], sentences: Sequence[Sentence]) -> list[str]:
+    """What the multilingual encoder embeds per sentence: the sentence under its document and locator.
+
+    A sentence alone does not say which document it is from ("what did the 2023 letter say about Egypt?"); the
+    chunks' MiniLM vectors carry the same header."""
+    from assistant.ingest import short_label
+
+    label = short_label(document)
+    locators = {unit.unit_id: unit.locator for unit in units}
+    return [f"{label} | {locators.get(s.unit_id, '')}\n{s.text}" for s in sentences]
+
+
+def multilingual_key(text: str) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20].encode("ascii")
 ROWS = "rows.npz"
 FILTERS = "filters.npz"
 FILTER_VALUES = "filters.json"
@@ -120,6 +143,8 @@ class SegmentWriter:
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;" + SCHEMA)
         self._vectors = _GrowingMatrix(folder / "vectors.npy", dimension)
         self._sentence_vectors = _GrowingMatrix(folder / "sentence_vectors.npy", dimension)
+        self._multilingual = _GrowingMatrix(folder / MULTILINGUAL, MULTILINGUAL_DIMENSION)
+        self._multilingual_keys: list[bytes] = []
         self.documents = self.units = self.chunks = self.sentences = 0
         self._chunk_unit: list[int] = []
         self._unit_chunks: list[tuple[int, int]] = []
@@ -136,8 +161,12 @@ class SegmentWriter:
         self.document_ids: list[str] = []
 
     def add_document(self, document: Document, units: Sequence[Unit], chunks: Sequence[Chunk],
-                     sentences: Sequence[Sentence], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-        """One document's records, in reading order (chunks and sentences grouped by unit, as built)."""
+                     sentences: Sequence[Sentence], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+                     multilingual_vectors: np.ndarray | None = None) -> None:
+        """One document's records, in reading order (chunks and sentences grouped by unit, as built).
+
+        `multilingual_vectors` are the vectors of the sentences' `multilingual_texts` when the caller has them (a
+        build reuses the served index's); without them they are computed here."""
         db, doc_row = self._db, self.documents
         db.execute("INSERT INTO documents VALUES (?, ?, ?)", (doc_row, document.id, _json(document.to_dict())))
         self.document_ids.append(document.id)
@@ -184,6 +213,11 @@ class SegmentWriter:
         self._fingerprint += fingerprint_sum(keys)
         self._vectors.append(chunk_vectors)
         self._sentence_vectors.append(sentence_vectors)
+        texts = multilingual_texts(document, units, sentences)
+        self._multilingual_keys.extend(multilingual_key(t) for t in texts)
+        if multilingual_vectors is None:
+            multilingual_vectors = embed_passages(texts)
+        self._multilingual.append(multilingual_vectors)
         text = " ".join(unit.text for unit in units).lower()
         self._words.update(text.split())
         for phrase in [p for p in self._phrases_left if p in text]:
@@ -201,8 +235,11 @@ class SegmentWriter:
         """Build the ANN and BM25 indexes and the row and filter tables; returns the segment's counts."""
         self._vectors.close()
         self._sentence_vectors.close()
-        if self._vectors.rows != self.chunks or self._sentence_vectors.rows != self.sentences:
+        self._multilingual.close()
+        if (self._vectors.rows != self.chunks or self._sentence_vectors.rows != self.sentences
+                or self._multilingual.rows != self.sentences):
             raise ValueError("the number of vectors does not match the number of chunks or sentences")
+        np.save(self.folder / MULTILINGUAL_KEYS, np.asarray(self._multilingual_keys, dtype="S20").reshape(-1))
         self._flush_bm25()
         self._bm25.finish(self.folder / "bm25", joins)
         params = self._write_vector_index(kind)
@@ -245,7 +282,7 @@ class SegmentWriter:
             del vectors, index
 
     def abort(self) -> None:
-        for handle in (self._vectors, self._sentence_vectors):
+        for handle in (self._vectors, self._sentence_vectors, self._multilingual):
             try:
                 handle._handle.close()
             except OSError:
@@ -284,6 +321,7 @@ class Segment:
         self.sentences = int(self.meta["sentences"])
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
+        self.multilingual_vectors = np.load(folder / MULTILINGUAL, mmap_mode="r")
         self.vector_index = vector_files.load_index(folder / "faiss.index", mmap=True)
         self.bm25 = bm25_files.load_bm25(folder / "bm25")
         with np.load(folder / ROWS) as rows:

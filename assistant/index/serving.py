@@ -20,6 +20,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
+from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
 from assistant.index.manifest import Manifest
@@ -258,6 +259,7 @@ class LoadedIndex:
         dimension = int(self.manifest.dimension)
         self.vectors = RowMatrix([s.vectors for s in segments], dimension)
         self.sentence_vectors = RowMatrix([s.sentence_vectors for s in segments], dimension)
+        self.multilingual_vectors = RowMatrix([s.multilingual_vectors for s in segments], MULTILINGUAL_DIMENSION)
         self.vector_index = segments[0].vector_index
         self.bm25 = segments[0].bm25
         self.chunk_unit = self._joined("chunk_unit", self.unit_rows)

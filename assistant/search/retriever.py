@@ -1,6 +1,11 @@
 """Retrieval: dense (a vector store: FAISS by default, or Milvus), BM25 and hybrid by reciprocal
 rank fusion, with filters (evaluated inside the vector store for the dense side).
 
+Hybrid fuses three rankings: dense (MiniLM, by chunk), BM25 (by chunk) and the multilingual
+encoder's best sentences (e5, assistant/embedding/multilingual.py, each sentence standing for
+the chunk that holds it). The sentence ranking is what finds a reworded question's unit: one
+sentence that says it scores high even when the rest of the unit is about something else.
+
 A question is prepared once (`prepare`: cleaned, expanded through the glossary, embedded) and
 the prepared question is what every later step reads. Results are units: when several parts
 of one unit match, the unit appears once, at the rank of its best part.
@@ -14,6 +19,7 @@ import numpy as np
 
 from assistant.chunking import common_words
 from assistant.embedding import Encoder
+from assistant.embedding.multilingual import embed_question
 from assistant.errors import AssistantError
 from assistant.index import LoadedIndex
 from assistant.index.bm25 import top_rows
@@ -54,6 +60,7 @@ class Retriever:
     def __post_init__(self) -> None:
         # Everything below is read from structures the index build wrote: nothing here passes over the chunks.
         self._query_cache: dict[str, np.ndarray] = {}
+        self._sentence_unit: np.ndarray | None = None  # sentence row -> unit row, for the sentence ranking
         self._entries: list | None = None
         self.locators = LocatorTable.of_index(self.index)
         self.common_words = common_words(model_path(self.index.model))  # English words of the model's vocabulary
@@ -73,6 +80,58 @@ class Retriever:
     def clear_cache(self) -> None:
         """Forget cached query vectors, so that a timing run measures the encoder too."""
         self._query_cache.clear()
+
+    def embed_multilingual(self, text: str) -> np.ndarray:
+        """The question's vector from the multilingual encoder (cached like `embed_query`'s)."""
+        key = "\x00multilingual\x00" + text
+        vector = self._query_cache.get(key)
+        if vector is None:
+            vector = embed_question(text)
+            if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                self._query_cache.clear()
+            self._query_cache[key] = vector
+        return vector
+
+    def sentence_ranking(self, vector: np.ndarray, allowed: np.ndarray | None, n: int) -> list[int]:
+        """Chunk rows in the order of their best sentence's multilingual similarity: n at most, filtered."""
+        matrix = self.index.multilingual_vectors
+        if not len(matrix):
+            return []
+        scores = np.concatenate([np.asarray(part, dtype=np.float32) @ vector for part in matrix.parts])
+        if self._sentence_unit is None or len(self._sentence_unit) != len(scores):
+            starts = self.index.unit_sentences[:, 0]  # unit -> its first sentence row, ascending
+            self._sentence_unit = np.searchsorted(starts, np.arange(len(scores)), side="right") - 1
+        if allowed is not None:  # only sentences of units with an admitted chunk compete
+            admitted = np.zeros(len(self.index.unit_sentences), dtype=bool)
+            admitted[self.index.chunk_unit[allowed]] = True
+            scores = np.where(admitted[self._sentence_unit], scores, -np.inf)
+        take = min(len(scores), 4 * n)
+        top = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
+        top = top[np.isfinite(scores[top])]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        units = self._sentence_unit[top]
+        chunks: list[int] = []
+        seen: set[int] = set()
+        for sentence_row, unit_row in zip(top.tolist(), units.tolist()):
+            row = self._chunk_of_sentence(int(sentence_row), int(unit_row))
+            if row in seen or (allowed is not None and not _contains(allowed, row)):
+                continue
+            seen.add(row)
+            chunks.append(row)
+            if len(chunks) >= n:
+                break
+        return chunks
+
+    def _chunk_of_sentence(self, sentence_row: int, unit_row: int) -> int:
+        """The chunk that holds the sentence: the unit's only chunk, or the first whose text contains it."""
+        first, count = (int(v) for v in self.index.unit_chunks[unit_row])
+        if count <= 1:
+            return first
+        text = self.index.sentences[sentence_row].text
+        for row in range(first, first + count):
+            if text in self.index.chunks[row].text:
+                return row
+        return first
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = self._query_cache.get(text)
@@ -151,7 +210,9 @@ class Retriever:
             scores = {row: float(score) for row, score in self.index.bm25_top(prepared.expanded, n, allowed)}
         else:
             scores = reciprocal_rank_fusion([self.dense_ranking(prepared.vector, resolved, n, allowed),
-                                             self.bm25_ranking(prepared.expanded, allowed, n)], self.settings.rrf_k)
+                                             self.bm25_ranking(prepared.expanded, allowed, n),
+                                             self.sentence_ranking(self.embed_multilingual(prepared.searchable),
+                                                                   allowed, n)], self.settings.rrf_k)
         named = self._named_units(prepared.searchable, allowed, k)
         return self._units_from_rows(scores, prepared.vector, k, named)
 
@@ -187,3 +248,8 @@ class Retriever:
             hits.append(Hit(rank, scores.get(row, 0.0), self.index.chunks[row], self.index.units[unit_id], similarity,
                             named=unit_id in named))
         return hits
+
+
+def _contains(sorted_rows: np.ndarray, row: int) -> bool:
+    position = int(np.searchsorted(sorted_rows, row))
+    return position < sorted_rows.size and int(sorted_rows[position]) == row

@@ -42,7 +42,8 @@ OTHER_CONVERSATIONS = [
      ("in which countries?", {"Action 7"})],
     [("What did the 2023 letter say about Tunisia?", {"Annex item 2", "Letter, section 4", "Letter, section 5"}),
      ("and Egypt?", {"Letter, section 6", "Annex item 11", "Annex item 12"}),
-     ("what is the latest on that?", {"Annex item 11", "Annex item 12", "Action 14"})],
+     # Action 23 of the 2024 file tells of Egypt's return and reintegration work up to May 2024: the latest there is
+     ("what is the latest on that?", {"Annex item 11", "Annex item 12", "Action 14", "Action 23"})],
     [("What is the Voluntary Solidarity Mechanism?", {"Annex item 9"}),
      ("how many relocations were there?", {"Annex item 9"})],
 ]

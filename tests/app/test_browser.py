@@ -9,6 +9,7 @@ Screenshots go to test-output/<test>/ for people to look at.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -197,9 +198,11 @@ def test_a_three_turn_conversation_resolves_its_follow_ups(served, output_dir, v
         ask(page, "who leads it?", answers=3)
         main = main_area(page)
         expect(main).to_contain_text("Searched: What is the status of returns cooperation with Greece?")
-        expect(main).to_contain_text("Searched: Who leads returns cooperation with Greece (Action 20)?")
+        # Action 20 (Frontex's return action plans with CY, EL, BG) and Action 19 (return capacities, with Greece's
+        # return specialists) both answer "returns cooperation with Greece"; "it" is the one retrieval puts first
+        expect(main).to_contain_text(re.compile(r"Searched: Who leads returns cooperation with Greece \(Action (19|20)\)\?"))
         last = page.locator("[data-testid=answer-view]").last
-        expect(last).to_contain_text("Lead actor(s): Frontex, CY, EL, BG")
+        expect(last).to_contain_text(re.compile(r"Lead actor\(s\): (Frontex, CY, EL, BG|Commission, Frontex, MS, EUDEL)"))
         expect(page.locator("[data-testid=answer-view] .item.status").first).to_contain_text("Status:")
         shot(page, output_dir, f"conversation-{viewport}")
 

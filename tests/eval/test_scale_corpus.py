@@ -37,11 +37,13 @@ def test_generation_is_deterministic_and_records_are_consistent(templates):
     assert sum(len(r[1]) for r in first) == 600
     unit_ids = [u.unit_id for r in first for u in r[1]]
     assert len(set(unit_ids)) == len(unit_ids)
-    for document, units, chunks, sentences, chunk_vectors, sentence_vectors in first:
+    for document, units, chunks, sentences, chunk_vectors, sentence_vectors, multilingual_vectors in first:
         texts = {u.unit_id: u.text for u in units}
         assert all(s.text in texts[s.unit_id] for s in sentences)  # verbatim, as answers quote them
         assert {c.unit_id for c in chunks} == set(texts)
         assert chunk_vectors.shape == (len(chunks), 384) and sentence_vectors.shape == (len(sentences), 384)
+        assert multilingual_vectors.shape == (len(sentences), 384)  # the template sentences' own e5 vectors
+        np.testing.assert_allclose(np.linalg.norm(multilingual_vectors, axis=1), 1.0, atol=1e-3)
         np.testing.assert_allclose(np.linalg.norm(chunk_vectors, axis=1), 1.0, atol=1e-4)
         actions = [u for u in units if u.kind == "action"]
         assert [u.number for u in actions] == list(range(1, len(actions) + 1))

@@ -149,3 +149,42 @@ def test_adding_a_document_to_a_large_index_writes_a_delta_segment(workspace, mo
                     encoding="utf-8")
     again = build.build_index(index_dir, corpus, DEFAULT_MODEL, backend)
     assert not again.incremental and read_manifest(again.generation).segments == (".",)
+
+
+def test_every_sentence_has_a_multilingual_vector_of_its_text_under_its_document_and_locator(engine):
+    from assistant.embedding.multilingual import embed_passages
+    from assistant.index.segments import MULTILINGUAL_KEYS, multilingual_key, multilingual_texts
+
+    index = engine.index
+    assert index.multilingual_vectors.shape == (len(index.sentences), 384)
+    document = index.documents[0]
+    units = index.document_units(document.id)
+    rows = [r for u in units[:3] for r in index.sentence_rows_of[u.unit_id]]
+    texts = multilingual_texts(document, units, [index.sentences[r] for r in rows])
+    for text, row in zip(texts, rows):  # "Council action file, 22 July 2024 | Action 1" over the sentence
+        head, body = text.split("\n", 1)
+        assert body == index.sentences[row].text and head.endswith("| " + index.units[index.sentences[row].unit_id].locator)
+    np.testing.assert_allclose(index.multilingual_vectors[rows], embed_passages(texts), atol=1e-5)
+    keys = np.load(index.generation / MULTILINGUAL_KEYS)
+    assert [keys[r] for r in rows] == [multilingual_key(t) for t in texts]
+
+
+def test_a_rebuild_reuses_the_multilingual_vectors_of_unchanged_sentences(workspace, monkeypatch):
+    import assistant.embedding.multilingual as multilingual
+
+    corpus, index_dir, backend = workspace
+    monkeypatch.setattr(multilingual, "_memo", {})  # nothing from this process: only the served index can supply them
+    embedded: list[str] = []
+    real = multilingual._model
+
+    class Counting:
+        def passage(self, texts):
+            embedded.extend(texts)
+            return real().passage(texts)
+
+    monkeypatch.setattr(multilingual, "_model", lambda: Counting())
+    before = load_index(index_dir).multilingual_vectors
+    build.build_index(index_dir, corpus, DEFAULT_MODEL, backend)
+    after = load_index(index_dir)
+    assert embedded == []  # every sentence's vector came from the served generation
+    np.testing.assert_array_equal(np.asarray(after.multilingual_vectors), np.asarray(before))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -107,3 +108,22 @@ def test_glossary_is_exposed(engine):
     assert result.exit_code == 0
     entry = json.loads(result.output.splitlines()[0])
     assert entry["term"] == "RECAMAS" and "Action 19" in entry["source"]
+
+
+def test_the_sentence_ranking_puts_first_the_chunk_holding_the_closest_sentence(engine):
+    retriever, index = engine.retriever, engine.index
+    vector = retriever.embed_multilingual("which agency trains escorts for forced return flights")
+    closest = int(np.argmax(np.asarray(index.multilingual_vectors) @ vector))
+    unit_id = index.sentences[closest].unit_id
+    first = retriever.sentence_ranking(vector, None, 10)[0]
+    assert index.unit_of_chunk(first).unit_id == unit_id
+    assert index.sentences[closest].text in index.chunks[first].text
+
+
+def test_the_sentence_ranking_keeps_to_the_filters(engine):
+    retriever = engine.retriever
+    allowed = retriever.allowed_rows(Filters(doc_ids=(LETTER_ID,)))
+    vector = retriever.embed_multilingual("Frontex return flights from Cyprus")  # about the action file, mostly
+    rows = retriever.sentence_ranking(vector, allowed, 10)
+    assert rows and {engine.index.unit_of_chunk(r).doc_id for r in rows} == {LETTER_ID}
+    assert len(rows) == len(set(rows))
