@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.answering import Answerer, generate_answer
 from assistant.answering.conversation import Resolution, Resolver
+from assistant.answering.language import foreign_language
 from assistant.embedding import load_encoder
 from assistant.index import LoadedIndex, load_index
 from assistant.ingest import Glossary, load_glossary
@@ -77,7 +78,8 @@ class Engine:
     def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
         query, _ = self.resolve(as_query(query, filters, mode))
         prepared = self.retriever.prepare(query.question)
-        hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters)
+        foreign = bool(foreign_language(prepared.text))  # read by the multilingual encoder, as answers are
+        hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters, foreign=foreign)
         notice = self.index.stale_notice()
         return SearchResult(prepared.text, hits, [notice] if notice else [])
 

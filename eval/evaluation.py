@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from eval.gold import UNANSWERABLE, Evidence, GoldItem, load_gold  # noqa: F401  (load_gold is part of this module's face)
+from eval.gold import TRANSLATIONS, UNANSWERABLE, Evidence, GoldItem, load_gold, load_translations  # noqa: F401  (load_gold is part of this module's face)
 
 METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr@10", "ndcg@10")
 ANSWERABLE_TYPES = ("lookup", "status", "number", "paraphrase", "multi")
@@ -318,6 +318,8 @@ def build_report(settings: Settings, gold_path: Path, modes: tuple[str, ...] = (
     baseline_result = evaluate_baseline(build_baseline(settings, engine.retriever.encoder), engine.retriever.encoder,
                                         gold) if baseline else None
     answers = evaluate_answers(engine, gold)
+    translations = gold_path.with_name(TRANSLATIONS.name)
+    languages = evaluate_languages(engine, load_translations(translations, gold)) if translations.is_file() else None
     report = {
         "command": "assistant eval",
         "model": engine.index.model,
@@ -330,8 +332,21 @@ def build_report(settings: Settings, gold_path: Path, modes: tuple[str, ...] = (
         "rerank": "not available: no cross-encoder with weights is carried by a PyPI package",
         "baseline": baseline_result,
         "answers": answers,
+        "languages": languages,
     }
     return report, engine
+
+
+def evaluate_languages(engine, translated: list[GoldItem]) -> dict:
+    """The translated gold questions answered like the English ones: by split, and the test split by language."""
+    result = evaluate_answers(engine, translated)
+    rows = result["rows"]
+    for row in rows:
+        row["language"] = row["analysis"].get("language", "")
+    test = [r for r in rows if r["split"] == "test"]
+    by_language = {code: summarise([r for r in test if r["language"] == code])
+                   for code in sorted({r["language"] for r in test})}
+    return {"questions": len(translated), "splits": result["splits"], "by_language": by_language, "rows": rows}
 
 
 def write_report(report: dict, out_dir: Path) -> str:
@@ -384,25 +399,19 @@ def render_markdown(report: dict) -> str:
     lines.append("Answers (extractive, default settings), by split. The ranker is fitted on `fit`, the abstention "
                  "threshold calibrated on `calibrate`; `test` is the split reported.")
     lines.append("")
-    lines.append("| split | answer contains gold evidence | citation precision | false abstention | abstention on "
-                 "unanswerable | named unit cited first | median ms | p95 ms |")
-    lines.append("|---|---|---|---|---|---|---|---|")
-    for split in ("test", "calibrate", "fit", "all"):
-        s = answers["splits"][split]
-        named = "—" if s["named_unit_cited_first"] is None else f"{s['named_unit_cited_first']:.3f} ({s['naming_a_unit']})"
-        lines.append(f"| {split} | {s['answer_contains_evidence']:.3f} ({s['answerable']}) | {s['citation_precision']:.3f} | "
-                     f"{s['false_abstention_rate']:.3f} | {s['abstention_on_unanswerable']:.3f} ({s['unanswerable']}) | "
-                     f"{named} | {s['latency_ms']['median']:.1f} | {s['latency_ms']['p95']:.1f} |")
+    lines += _split_table(answers["splits"], named=True)
     for key, title in (("intent", "intent"), ("style", "style"), ("unanswerable_kind", "unanswerable kind")):
+        lines += ["", f"Test split by {title} (items that carry the label)", ""]
+        lines += _slice_table(title, answers["slices"][key])
+    languages = report.get("languages")
+    if languages:
+        lines += ["", f"Questions in other languages ({languages['questions']} gold questions translated into Greek, "
+                  "Bulgarian, German, French and Arabic, eval/gold_languages.jsonl; each in its source's split), "
+                  "answered from the English documents through the multilingual encoder", ""]
+        lines += _split_table(languages["splits"], named=False)
         lines.append("")
-        lines.append(f"Test split by {title} (items that carry the label)")
-        lines.append("")
-        lines.append(f"| {title} | answerable: evidence in answer | unanswerable: abstained |")
-        lines.append("|---|---|---|")
-        for value, s in answers["slices"][key].items():
-            evidence = f"{s['answer_contains_evidence']:.3f} ({s['answerable']})" if s["answerable"] else "—"
-            abstained = f"{s['abstention_on_unanswerable']:.3f} ({s['unanswerable']})" if s["unanswerable"] else "—"
-            lines.append(f"| {value} | {evidence} | {abstained} |")
+        lines += _slice_table("language (test split)", {code or "read as English": s
+                                                        for code, s in languages["by_language"].items()})
     lines.append("")
     cal = answers["calibration"]
     lines.append(f"Abstention threshold on P(answerable) (current: {cal['current_threshold']:.2f}, calibrated on the "
@@ -413,6 +422,32 @@ def render_markdown(report: dict) -> str:
     for row in cal["table"]:
         lines.append(f"| {row['threshold']:.2f} | {row['false_abstention_rate']:.3f} | {row['abstention_on_unanswerable']:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def _split_table(splits: dict, named: bool) -> list[str]:
+    """Answer figures by split; with `named`, the named-unit-first column too."""
+    lines = ["| split | answer contains gold evidence | citation precision | false abstention | abstention on "
+             "unanswerable |" + (" named unit cited first |" if named else "") + " median ms | p95 ms |",
+             "|---|---|---|---|---|" + ("---|" if named else "") + "---|---|"]
+    for split in ("test", "calibrate", "fit", "all"):
+        s = splits[split]
+        first = ""
+        if named:
+            first = " — |" if s["named_unit_cited_first"] is None else \
+                f" {s['named_unit_cited_first']:.3f} ({s['naming_a_unit']}) |"
+        lines.append(f"| {split} | {s['answer_contains_evidence']:.3f} ({s['answerable']}) | {s['citation_precision']:.3f} | "
+                     f"{s['false_abstention_rate']:.3f} | {s['abstention_on_unanswerable']:.3f} ({s['unanswerable']}) |"
+                     f"{first} {s['latency_ms']['median']:.1f} | {s['latency_ms']['p95']:.1f} |")
+    return lines
+
+
+def _slice_table(title: str, slices: dict) -> list[str]:
+    lines = [f"| {title} | answerable: evidence in answer | unanswerable: abstained |", "|---|---|---|"]
+    for value, s in slices.items():
+        evidence = f"{s['answer_contains_evidence']:.3f} ({s['answerable']})" if s["answerable"] else "—"
+        abstained = f"{s['abstention_on_unanswerable']:.3f} ({s['unanswerable']})" if s["unanswerable"] else "—"
+        lines.append(f"| {value} | {evidence} | {abstained} |")
+    return lines
 
 
 def plot_modes(report: dict, path: Path) -> None:

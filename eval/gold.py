@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import AssistantError
@@ -86,4 +86,22 @@ def load_gold(path: Path) -> list[GoldItem]:
             ))
         except (json.JSONDecodeError, KeyError, TypeError):
             raise AssistantError(f"Line {line_no} of {path.name} is not a gold item with id, question, answer, type and evidence.") from None
+    return items
+
+
+TRANSLATIONS = Path(__file__).with_name("gold_languages.jsonl")
+
+
+def load_translations(path: Path, gold: list[GoldItem]) -> list[GoldItem]:
+    """The gold questions asked in users' other languages (id, source, language, question per line): each is its
+    English source item with the question translated, so its evidence, answer and split are the source's.
+
+    Written by translating the source questions without running the system; a translation never leaves its
+    source's split, so no question is fitted on in one language and reported in another."""
+    by_id = {item.id: item for item in gold}
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            items.append(replace(by_id[row["source"]], id=row["id"], question=row["question"]))
     return items

@@ -99,7 +99,7 @@ def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> l
                                     None))
 
 
-def _with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
+def with_structure(chosen: list[Candidate], intent: str, table: SentenceTable) -> list[Candidate]:
     """Lead-ins bring their items; for list questions an item brings its lead-in and siblings."""
     result: list[Candidate] = []
     added: set[int] = set()
@@ -158,7 +158,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
     chosen = _with_type(chosen, ranked, analysis.answer_type)
     chosen = _with_doer(chosen, ranked, analysis)
     chosen = _with_event(chosen, ranked, analysis)
-    chosen = _with_structure(chosen, analysis.intent, table)
+    chosen = with_structure(chosen, analysis.intent, table)
     if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":
         chosen = _field_lines(chosen, table, "status", w.STATUS_LINES) + chosen
     if analysis.intent == "who_leads" and asks_who_leads(analysis.question) and chosen[0].hit.unit.kind == "action":
@@ -168,10 +168,11 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
         if all(candidate.row != c.row for c in unique):
             unique.append(candidate)
     by_id = documents if isinstance(documents, Mapping) else {d.id: d for d in documents}  # an index's own map
-    return _write(reading, unique, analysis.intent == "comparison", by_id)
+    return write_answer(reading, unique, analysis.intent == "comparison", by_id)
 
 
-def _write(reading, chosen: list[Candidate], chronological: bool, documents: dict[str, Document]) -> Answer:
+def write_answer(reading, chosen: list[Candidate], chronological: bool, documents: dict[str, Document]) -> Answer:
+    """The chosen sentences as answer lines under their documents (the leading one first), with their citations."""
     lead_doc = chosen[0].hit.unit.doc_id
     doc_dates = {c.hit.unit.doc_id: c.hit.unit.doc_date for c in chosen}
     if chronological:

@@ -28,8 +28,9 @@ from assistant.answering.candidates import (
     candidates_for,
     featurize,
 )
-from assistant.answering.compose import compose
-from assistant.answering.ranker import Ranker, load_ranker
+from assistant.answering.compose import compose, with_structure, write_answer
+from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
+from assistant.answering.ranker import Ranker, load_ranker, logistic_probability
 from assistant.records import Answer, Citation, Hit
 from assistant.answering.language import foreign_language, not_supported_sentence
 from assistant.search import PreparedQuestion, Query, Retriever, clean_question
@@ -109,7 +110,7 @@ class Answerer:
     def ask(self, query: Query) -> Answer:
         language = foreign_language(clean_question(query.question))
         if language:
-            return self._not_supported(clean_question(query.question), language)
+            return self._in_other_language(query, language)
         reading = self.read(query)
         question, analysis, hits = reading.prepared.searchable, reading.analysis, reading.hits
         for rule in (self.rules.absent_locator(question), self._unknown(question, analysis),
@@ -147,6 +148,41 @@ class Answerer:
         answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents_by_id,
                          self.model)
         answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+        return answer
+
+    def read_other_language(self, query: Query) -> tuple[Reading, CrossLingualReading]:
+        """A question in another language read by the multilingual encoder: its passages (the encoder's sentence
+        ranking fused with BM25) and their sentences, closest first, with the answerability features."""
+        prepared = self.retriever.prepare(query.question)
+        passages = query.passages if query.passages is not None else self.settings.passages
+        hits = self.retriever.search(prepared, k=passages, mode=query.mode, filters=query.filters, foreign=True)
+        analysis = analyse(prepared.searchable, self.retriever.glossary, self.retriever.common_words)
+        allowed = self.retriever.allowed_rows(query.filters)
+        by_words = [self.retriever.index.unit_of_chunk(row).unit_id
+                    for row in self.retriever.bm25_ranking(prepared.expanded, allowed, 3)]
+        crossed = cross_lingual_reading(self.table, prepared.searchable,
+                                        self.retriever.embed_multilingual(prepared.searchable), hits, by_words)
+        return Reading(prepared, analysis, hits, crossed.candidates, crossed.candidates), crossed
+
+    def _in_other_language(self, query: Query, language: str) -> Answer:
+        """Answered from the English documents through the multilingual encoder (answering/crosslingual.py), or
+        the fixed sentence when its answerability model says the documents do not answer."""
+        model = self.model.cross_lingual
+        if not model:
+            return self._not_supported(clean_question(query.question), language)
+        reading, crossed = self.read_other_language(query)
+        reading.answerable = logistic_probability(model, crossed.features)
+        read_as = (f"The question is in {language}: a multilingual encoder matched it to the English documents, "
+                   "which the answer quotes as they are.")
+        absent = self.rules.absent_locator(reading.prepared.searchable)
+        if absent or not reading.ranked or reading.answerable < model["threshold"]:
+            answer = self._abstain(reading, [absent] if absent else [], "not_in_documents" if absent else "nothing_found")
+        else:
+            chosen = with_structure(chosen_sentences(crossed), "other", self.table)
+            answer = write_answer(reading, chosen, False, self.retriever.index.documents_by_id)
+        answer.notes.insert(0, read_as)
+        answer.analysis = {**reading.analysis.to_dict(), "language": language,
+                           "answerable": round(reading.answerable, 4)}
         return answer
 
     @staticmethod

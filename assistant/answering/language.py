@@ -50,7 +50,8 @@ def foreign_language(question: str) -> str:
     import pycountry
 
     language = pycountry.languages.get(alpha_2=code)
-    return language.name if language is not None else code
+    # ISO 639's reference names qualify some languages ("Modern Greek (1453-)"); a reader wants "Greek"
+    return re.sub(r"^Modern |\s*\(.*\)$", "", language.name) if language is not None else code
 
 
 def not_supported_sentence(language: str) -> str:

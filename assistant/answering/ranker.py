@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.candidates import ANSWERABILITY_FEATURES, FEATURES
+from assistant.answering.crosslingual import CROSS_LINGUAL_FEATURES
 from assistant.errors import AssistantError
 
 MODEL_FILE = Path(__file__).with_name("ranker.json")
@@ -41,14 +42,14 @@ class Ranker:
     # The answerability model: a logistic regression over question-level features (ANSWERABILITY_FEATURES),
     # fitted on the fit split; the answer abstains when its probability is below answer_threshold.
     answerability: dict | None = None
+    # The same for questions in other languages, over CROSS_LINGUAL_FEATURES (answering/crosslingual.py), with its
+    # own "threshold" (calibrated on the translated calibrate questions); None: such questions are told the
+    # language is not supported.
+    cross_lingual: dict | None = None
 
     def answerable(self, row: np.ndarray) -> float:
         """P(the documents answer), or 1.0 when no answerability model was fitted."""
-        model = self.answerability
-        if not model:
-            return 1.0
-        z = ((row - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["weights"])
-        return float(1.0 / (1.0 + np.exp(-(z + model["intercept"]))))
+        return logistic_probability(self.answerability, row)
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         if matrix.shape[0] == 0:
@@ -62,20 +63,31 @@ class Ranker:
                 "intercept": round(float(self.intercept), 8), "keep_ratio": self.keep_ratio,
                 "keep_floor": self.keep_floor, "other_unit_ratio": self.other_unit_ratio,
                 "answer_threshold": self.answer_threshold,
-                "answerability": self.answerability}
+                "answerability": self.answerability, "cross_lingual": self.cross_lingual}
+
+
+def logistic_probability(model: dict | None, row: np.ndarray) -> float:
+    """A fitted logistic regression stored as numbers (mean, scale, weights, intercept) applied to one row; 1.0
+    without a model."""
+    if not model:
+        return 1.0
+    z = ((row - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["weights"])
+    return float(1.0 / (1.0 + np.exp(-(z + model["intercept"]))))
 
 
 def ranker_from_dict(data: dict) -> Ranker:
     features = tuple(data["features"])
     answerability = data.get("answerability")
-    if features != FEATURES or (answerability and tuple(answerability["features"]) != ANSWERABILITY_FEATURES):
+    cross_lingual = data.get("cross_lingual")
+    if features != FEATURES or (answerability and tuple(answerability["features"]) != ANSWERABILITY_FEATURES) or (
+            cross_lingual and tuple(cross_lingual["features"]) != CROSS_LINGUAL_FEATURES):
         raise AssistantError("The sentence ranker was fitted on other features than the code computes; "
                              "refit it with `python -m eval.fit_ranker`.")
     return Ranker(features, np.asarray(data["mean"], dtype=np.float64), np.asarray(data["scale"], dtype=np.float64),
                   np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
                   float(data.get("keep_ratio", 0.5)), float(data.get("keep_floor", 0.25)),
                   float(data.get("answer_threshold", 0.1)), other_unit_ratio=float(data.get("other_unit_ratio", 0.0)),
-                  answerability=answerability)
+                  answerability=answerability, cross_lingual=cross_lingual)
 
 
 @lru_cache(maxsize=1)

@@ -22,8 +22,15 @@ _LABELS = {
     "pillar": "pillar", "pillars": "pillar", "paragraph": "paragraph", "paragraphs": "paragraph",
     "point": "point", "points": "point", "recommendation": "recommendation", "recommendations": "recommendation",
 }
+# "Action" in the users' other languages (Greek, German, French, Italian, Spanish, Bulgarian, Arabic), so that a
+# question asked in one of them that names an action by number reads that action first too.
+_FOREIGN_ACTION = ("δράση", "δράσης", "δράσεις", "δράσεων", "maßnahme", "massnahme", "maßnahmen", "aktion", "aktionen",
+                   "azione", "azioni", "acción", "acciones", "действие", "действия", "мярка", "мерки",
+                   "الإجراء", "إجراء", "الإجراءات")
+_LABELS.update({word: "action" for word in _FOREIGN_ACTION})
 _REFERENCE = re.compile(
-    r"\b(annex items?|actions?|items?|sections?|measures?|pillars?|paragraphs?|points?|recommendations?)"
+    r"\b(annex items?|actions?|items?|sections?|measures?|pillars?|paragraphs?|points?|recommendations?|"
+    + "|".join(sorted(_FOREIGN_ACTION, key=len, reverse=True)) + r")"
     r"\s+(?:no\.?\s*|nr\.?\s*|number\s+|#\s*)?(\d{1,3}(?:\.\d{1,3}){0,3})\b"
     r"((?:\s*(?:,|&|and|or|to)\s*\d{1,3}(?:\.\d{1,3}){0,3}\b)*)",  # "actions 20 and 21", "items 3, 4 or 5"
     re.IGNORECASE,

@@ -190,8 +190,11 @@ class Retriever:
         return [int(row) for row in order if scores[row] > 0]
 
     def search(self, question: str | PreparedQuestion, k: int | None = None, mode: str | None = None,
-               filters: Filters | None = None) -> list[Hit]:
-        """The k best units; units the question names by locator ("action 12") come first, marked `named`."""
+               filters: Filters | None = None, foreign: bool = False) -> list[Hit]:
+        """The k best units; units the question names by locator ("action 12") come first, marked `named`.
+
+        `foreign`: the question is not in English, so the MiniLM side (English only) gives way to the multilingual
+        sentence ranking: dense is that ranking alone, hybrid fuses it with BM25 (names and numbers match)."""
         prepared = question if isinstance(question, PreparedQuestion) else self.prepare(question)
         k = k if k is not None else self.settings.k
         mode = mode or self.settings.mode
@@ -202,7 +205,12 @@ class Retriever:
         resolved = self.resolve(filters)
         allowed = self._rows_matching(resolved)
         n = max(self.settings.candidates, k * 5)
-        if mode == "dense":
+        if foreign and mode != "bm25":
+            rankings = [self.sentence_ranking(self.embed_multilingual(prepared.searchable), allowed, n)]
+            if mode == "hybrid":
+                rankings.append(self.bm25_ranking(prepared.expanded, allowed, n))
+            scores = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        elif mode == "dense":
             ranked = self.dense_ranking(prepared.vector, resolved, n, allowed)
             similarities = self.index.vectors[ranked] @ prepared.vector if ranked else np.zeros(0)
             scores = {row: float(s) for row, s in zip(ranked, similarities)}

@@ -87,3 +87,9 @@ def test_a_question_asking_which_countries_expects_countries(question):
 
 def test_a_question_asking_where_still_expects_a_place():
     assert analyse("In which country was the meeting held?", Glossary([], [], [])).answer_type == "place"
+
+
+@pytest.mark.parametrize("question", ["Кой ръководи действие 12?", "Wer leitet Maßnahme 12?", "Qui dirige l'action 12 ?",
+                                      "Ποιος ηγείται της δράσης 12;", "من يقود الإجراء 12؟"])
+def test_an_action_named_in_another_language_is_a_locator(question):
+    assert locator_references(question) == [LocatorReference("action", "12")]

@@ -167,19 +167,6 @@ def test_no_answer_is_only_a_signature_a_salutation_or_a_heading(engine):
         assert not any(q in ("Ursula von der Leyen", "Yours sincerely,", "Dear colleagues,") for q in quotes), quotes
 
 
-@pytest.mark.parametrize("question, language", [
-    ("Ποια είναι η κατάσταση της συνεργασίας για τις επιστροφές με τη Βουλγαρία;", "Greek"),
-    ("Какво е състоянието на сътрудничеството с България за връщанията?", "Bulgarian"),
-    ("Wie ist der Stand der Zusammenarbeit mit Bulgarien bei Rückführungen?", "German"),
-    ("Où en est la coopération avec la Bulgarie en matière de retour ?", "French"),
-    ("ما هو وضع التعاون مع بلغاريا في مجال الإعادة؟", "Arabic"),
-])
-def test_a_question_in_another_language_gets_one_sentence_saying_so(engine, question, language):
-    answer = engine.ask(question)
-    assert answer.abstained and answer.abstention == "language_not_supported"
-    assert language in answer.answer and "ask in English" in answer.answer and not answer.citations
-
-
 @pytest.mark.parametrize("question", ["whats the status of action 7", "Frontex FRESO Cyprus", "EURP", "recamas"])
 def test_short_english_queries_of_names_and_acronyms_are_not_taken_for_another_language(engine, question):
     assert engine.ask(question).abstention != "language_not_supported"

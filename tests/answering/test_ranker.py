@@ -41,3 +41,14 @@ def test_the_threshold_was_calibrated_on_the_calibrate_split_only(refit):
     assert report["about"]["threshold_calibrated_on"] == "calibrate" and report["calibrate_questions"] > 0
     chosen = next(r for r in report["calibration"] if r["threshold"] == report["answer_threshold"])
     assert chosen["false_abstention"] <= 0.05
+
+
+def test_the_cross_lingual_model_is_fitted_on_translated_fit_questions_and_calibrated_on_calibrate(refit):
+    fitted, report = refit
+    committed = ranker_from_dict(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
+    np.testing.assert_allclose(committed.cross_lingual["weights"], fitted.cross_lingual["weights"], atol=1e-4)
+    assert committed.cross_lingual["threshold"] == pytest.approx(fitted.cross_lingual["threshold"])
+    crossed = report["cross_lingual"]
+    assert crossed["fitted_on"].startswith("translated fit split") and crossed["calibrate_questions"] > 0
+    chosen = next(r for r in crossed["calibration"] if r["threshold"] == crossed["threshold"])
+    assert chosen["false_abstention_bound"] <= 0.05

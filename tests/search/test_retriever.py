@@ -127,3 +127,10 @@ def test_the_sentence_ranking_keeps_to_the_filters(engine):
     rows = retriever.sentence_ranking(vector, allowed, 10)
     assert rows and {engine.index.unit_of_chunk(r).doc_id for r in rows} == {LETTER_ID}
     assert len(rows) == len(set(rows))
+
+
+def test_a_search_in_another_language_reads_it_with_the_multilingual_encoder(engine):
+    result = engine.search("Ποιος ηγείται της δράσης 14;")
+    assert result.hits[0].unit.locator == "Action 14" and result.hits[0].named
+    greek = locators(engine.search("Πού πραγματοποιήθηκε η εναρκτήρια συνάντηση του έργου EASTEAMS;").hits)
+    assert greek[0] == "Action 1"
