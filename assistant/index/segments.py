@@ -8,7 +8,8 @@ incremental builds (`assistant add` on a large index). A segment's folder holds:
     vectors.npy            one float32 unit vector per chunk, in row order (memory-mapped)
     sentence_vectors.npy   one per sentence
     multilingual_vectors.npy  one per sentence from the second, multilingual encoder (e5), for retrieval by sentence
-    multilingual_keys.npy  the hash of the text each of those embeds (MULTILINGUAL_TEXT), so a rebuild reuses them
+    multilingual_keys.npy  the hash of the text each of those embeds (multilingual_texts), so a rebuild reuses them
+    multilingual.faiss     the ANN index over multilingual_vectors.npy (the same kinds as faiss.index), memory-mapped
     faiss.index            the ANN index over vectors.npy (flat <= 30k, IVF above), memory-mapped
     bm25/                  bm25s' files (CSC score matrix, vocabulary, parameters) and stats.json, memory-mapped
     rows.npz               chunk -> unit row, unit -> first chunk and count, unit -> first sentence and count
@@ -42,6 +43,7 @@ from assistant.records import Chunk, Document, Sentence, Unit
 STORE = "store.sqlite"
 MULTILINGUAL = "multilingual_vectors.npy"
 MULTILINGUAL_KEYS = "multilingual_keys.npy"
+MULTILINGUAL_INDEX = "multilingual.faiss"
 
 
 def multilingual_texts(document: Document, units: Sequence[Unit], sentences: Sequence[Sentence]) -> list[str]:
@@ -242,7 +244,8 @@ class SegmentWriter:
         np.save(self.folder / MULTILINGUAL_KEYS, np.asarray(self._multilingual_keys, dtype="S20").reshape(-1))
         self._flush_bm25()
         self._bm25.finish(self.folder / "bm25", joins)
-        params = self._write_vector_index(kind)
+        params = self._write_vector_index(kind, "vectors.npy", "faiss.index", self.chunks)
+        self._write_vector_index(kind, MULTILINGUAL, MULTILINGUAL_INDEX, self.sentences)
         np.savez(self.folder / ROWS,
                  chunk_unit=np.asarray(self._chunk_unit, dtype=np.int64),
                  unit_chunks=np.asarray(self._unit_chunks, dtype=np.int64).reshape(-1, 2),
@@ -267,15 +270,15 @@ class SegmentWriter:
         self._db.close()
         return meta
 
-    def _write_vector_index(self, kind: str) -> dict[str, Any]:
-        vectors = np.load(self.folder / "vectors.npy", mmap_mode="r")
+    def _write_vector_index(self, kind: str, source: str, target: str, rows: int) -> dict[str, Any]:
+        vectors = np.load(self.folder / source, mmap_mode="r")
         index = None
         try:
-            index = vector_files.build_vector_index(vectors, kind=kind if self.chunks or kind != "auto" else "flat")
+            index = vector_files.build_vector_index(vectors, kind=kind if rows or kind != "auto" else "flat")
             try:
-                vector_files.save_index(index, self.folder / "faiss.index")
+                vector_files.save_index(index, self.folder / target)
             except RuntimeError as exc:  # FAISS reports a failed write (a full disk) as a RuntimeError
-                raise OSError("faiss.index could not be written") from exc
+                raise OSError(f"{target} could not be written") from exc
             return vector_files.index_params(index)
         finally:
             # A traceback keeps this frame: without these, the map of a deleted file would hold its disk space.
@@ -322,6 +325,7 @@ class Segment:
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         self.sentence_vectors = np.load(folder / "sentence_vectors.npy", mmap_mode="r")
         self.multilingual_vectors = np.load(folder / MULTILINGUAL, mmap_mode="r")
+        self.multilingual_index = vector_files.load_index(folder / MULTILINGUAL_INDEX, mmap=True)
         self.vector_index = vector_files.load_index(folder / "faiss.index", mmap=True)
         self.bm25 = bm25_files.load_bm25(folder / "bm25")
         with np.load(folder / ROWS) as rows:

@@ -393,10 +393,20 @@ class LoadedIndex:
 
     def dense_search(self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, cosine) of the n nearest chunks, best first; `allowed`: sorted rows that may be returned."""
+        return self._nearest(vector, n, allowed, self.chunk_rows, "vector_index", "vectors")
+
+    def multilingual_search(self, vector: np.ndarray, n: int,
+                            allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(sentence row, cosine) of the n sentences nearest to a multilingual question vector, best first."""
+        return self._nearest(vector, n, allowed, self.sentence_rows, "multilingual_index", "multilingual_vectors")
+
+    def _nearest(self, vector: np.ndarray, n: int, allowed: np.ndarray | None, rows: _Rows, index_name: str,
+                 vectors_name: str) -> list[tuple[int, float]]:
+        """Each segment's ANN index searched (within `allowed`, sorted global rows) and the results merged."""
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         found: list[tuple[float, int, int]] = []
         for number, segment in enumerate(self.segments):
-            offset, size = self.chunk_rows.offsets[number], segment.chunks
+            offset, size = rows.offsets[number], rows.offsets[number + 1] - rows.offsets[number]
             if size == 0:
                 continue
             local = None
@@ -405,7 +415,8 @@ class LoadedIndex:
                 local = allowed[lo:hi] - offset
                 if local.size == 0:
                     continue
-            scores, ids = vector_files.search(segment.vector_index, query, n, allowed=local, stored=segment.vectors)
+            scores, ids = vector_files.search(getattr(segment, index_name), query, n, allowed=local,
+                                              stored=getattr(segment, vectors_name))
             found.extend((-float(s), number, int(i) + offset) for s, i in zip(scores[0], ids[0]) if i >= 0)
         if len(self.segments) > 1:
             found.sort(key=lambda t: (t[0], t[1]))

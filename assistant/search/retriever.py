@@ -60,7 +60,6 @@ class Retriever:
     def __post_init__(self) -> None:
         # Everything below is read from structures the index build wrote: nothing here passes over the chunks.
         self._query_cache: dict[str, np.ndarray] = {}
-        self._sentence_unit: np.ndarray | None = None  # sentence row -> unit row, for the sentence ranking
         self._entries: list | None = None
         self.locators = LocatorTable.of_index(self.index)
         self.common_words = common_words(model_path(self.index.model))  # English words of the model's vocabulary
@@ -94,25 +93,21 @@ class Retriever:
 
     def sentence_ranking(self, vector: np.ndarray, allowed: np.ndarray | None, n: int) -> list[int]:
         """Chunk rows in the order of their best sentence's multilingual similarity: n at most, filtered."""
-        matrix = self.index.multilingual_vectors
-        if not len(matrix):
+        index = self.index
+        if not len(index.multilingual_vectors):
             return []
-        scores = np.concatenate([np.asarray(part, dtype=np.float32) @ vector for part in matrix.parts])
-        if self._sentence_unit is None or len(self._sentence_unit) != len(scores):
-            starts = self.index.unit_sentences[:, 0]  # unit -> its first sentence row, ascending
-            self._sentence_unit = np.searchsorted(starts, np.arange(len(scores)), side="right") - 1
+        sentences = None
         if allowed is not None:  # only sentences of units with an admitted chunk compete
-            admitted = np.zeros(len(self.index.unit_sentences), dtype=bool)
-            admitted[self.index.chunk_unit[allowed]] = True
-            scores = np.where(admitted[self._sentence_unit], scores, -np.inf)
-        take = min(len(scores), 4 * n)
-        top = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
-        top = top[np.isfinite(scores[top])]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        units = self._sentence_unit[top]
+            units = np.unique(index.chunk_unit[allowed])
+            starts, counts = index.unit_sentences[units, 0], index.unit_sentences[units, 1]
+            sentences = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+            if sentences.size == 0:
+                return []
+        top = np.asarray([row for row, _ in index.multilingual_search(vector, 4 * n, sentences)], dtype=np.int64)
+        owners = np.searchsorted(index.unit_sentences[:, 0], top, side="right") - 1
         chunks: list[int] = []
         seen: set[int] = set()
-        for sentence_row, unit_row in zip(top.tolist(), units.tolist()):
+        for sentence_row, unit_row in zip(top.tolist(), owners.tolist()):
             row = self._chunk_of_sentence(int(sentence_row), int(unit_row))
             if row in seen or (allowed is not None and not _contains(allowed, row)):
                 continue

@@ -188,3 +188,13 @@ def test_a_rebuild_reuses_the_multilingual_vectors_of_unchanged_sentences(worksp
     after = load_index(index_dir)
     assert embedded == []  # every sentence's vector came from the served generation
     np.testing.assert_array_equal(np.asarray(after.multilingual_vectors), np.asarray(before))
+
+
+def test_the_multilingual_search_is_the_exact_nearest_sentences_on_a_flat_index(engine):
+    index = engine.index
+    vector = engine.retriever.embed_multilingual("who finances the coastal surveillance upgrade in Bulgaria")
+    exact = np.argsort(-(np.asarray(index.multilingual_vectors) @ vector), kind="stable")[:10]
+    found = index.multilingual_search(vector, 10)
+    assert [row for row, _ in found] == exact.tolist()
+    allowed = np.arange(0, len(index.sentences), 3)
+    assert all(row % 3 == 0 for row, _ in index.multilingual_search(vector, 10, allowed))
