@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from functools import lru_cache
 
 # Languages users of this corpus write in (EU official languages and those of the main partner countries).
@@ -40,18 +41,31 @@ def _identifier():
 
 
 def foreign_language(question: str) -> str:
-    """The name of the question's language when it is confidently not English, else ''."""
+    """The name of the question's language when it is confidently not English, else ''.
+
+    A question written mostly in another script than Latin (Greek, Cyrillic, Arabic ...) is not English
+    whatever the model's confidence: it may split it between neighbours (Bulgarian, Russian, Ukrainian), and
+    only its best guess among them is asked for."""
     words = re.findall(r"[^\W\d_]+", question.lower())
     if sum(1 for w in words if w in _ENGLISH) >= 2 or not words:
         return ""
-    code, probability = _identifier().classify(question)
-    if code == "en" or probability < CONFIDENCE:
-        return ""
+    if _mostly_other_script(question):
+        code = next(c for c, _ in _identifier().rank(question) if c != "en")
+    else:
+        code, probability = _identifier().classify(question)
+        if code == "en" or probability < CONFIDENCE:
+            return ""
     import pycountry
 
     language = pycountry.languages.get(alpha_2=code)
     # ISO 639's reference names qualify some languages ("Modern Greek (1453-)"); a reader wants "Greek"
     return re.sub(r"^Modern |\s*\(.*\)$", "", language.name) if language is not None else code
+
+
+def _mostly_other_script(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    other = sum(1 for ch in letters if not unicodedata.name(ch, "LATIN").startswith("LATIN"))
+    return other * 2 > len(letters)
 
 
 def not_supported_sentence(language: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from assistant.answering.crosslingual import chosen_sentences
+from assistant.answering.language import foreign_language
 from assistant.search import Query
 
 BULGARIA_RETURNS = [
@@ -78,3 +79,12 @@ def test_a_question_in_another_language_the_documents_do_not_touch_is_not_answer
     answer = engine.ask(question)
     assert answer.abstained and answer.answer == "The documents do not answer this question.", answer.answer
     assert not answer.citations and answer.analysis["language"]
+
+
+@pytest.mark.parametrize("question, language", [("кой отговаря за връщанията от кипър", "Bulgarian"),
+                                                ("τι γίνεται με τις επιστροφές", "Greek"),
+                                                ("ما هي عاصمة اليابان؟", "Arabic")])
+def test_a_short_question_in_another_script_is_never_taken_for_english(question, language):
+    """py3langid may split a short Cyrillic question between Bulgarian, Russian and Ukrainian below its
+    confidence bar; the script alone says it is not English."""
+    assert foreign_language(question) == language
