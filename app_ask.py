@@ -2,8 +2,9 @@
 
 Each answer is shown in the order the answering code gives it (the direct answer first, older
 documents under "Earlier, ..."), a Status line set apart; its [n] markers preview their
-quoted sentence and open the source panel. Under the answer: what was searched (and a way to
-search the question as typed), the sources, suggested follow-ups drawn from the cited units,
+quoted sentence and open the source panel. Above it: what was searched (and a way to search the
+question as typed) and how the question was read ("Looking for: a date · about: Action 11"). Under
+it: the sources, suggested follow-ups drawn from the cited units,
 and a way to say the answer is wrong or missing something. Only the recent turns are drawn in
 full; earlier ones are drawn as text, and only when asked for.
 """
@@ -110,6 +111,8 @@ def render_turn(turn: StoredTurn, documents: dict[str, Document], store: Convers
                           help="Search the question exactly as typed, without the earlier turns.")
         elif answer.searched and answer.searched != answer.question:
             st.caption(":material/manage_search: Searched: " + ui.escape_inline(answer.searched))
+        if answer.analysis.get("looking_for"):  # how the question was read: "a date · about: Action 11"
+            st.caption(":material/search: Looking for: " + ui.escape_inline(answer.analysis["looking_for"]))
         view_key = f"answer-{key}"
         app_components.answer_view(answer_view(answer, documents), view_key,
                                    functools.partial(_open_marker, turn, view_key))

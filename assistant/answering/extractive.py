@@ -181,7 +181,12 @@ class Answerer:
             chosen = with_structure(chosen_sentences(crossed), "other", self.table)
             answer = write_answer(reading, chosen, False, self.retriever.index.documents_by_id)
         answer.notes.insert(0, read_as)
-        answer.analysis = {**reading.analysis.to_dict(), "language": language,
+        # The English reading of intent, type, focus and names does not apply to another language (German capitalises
+        # every noun): only the targets found by locator, country and glossary do.
+        targets = reading.analysis.targets
+        about = ", ".join([*targets.locators, *targets.countries, *targets.terms][:4])
+        answer.analysis = {**reading.analysis.to_dict(), "focus": "", "language": language,
+                           "looking_for": f"the closest sentences, read in {language}" + (f" · about: {about}" if about else ""),
                            "answerable": round(reading.answerable, 4)}
         return answer
 

@@ -44,6 +44,8 @@ def test_an_acronym_carries_the_question_across_languages(engine):
 def test_an_action_named_in_another_language_is_read_first(engine, question):
     answer = engine.ask(question)
     assert answer.hits[0].unit.locator == "Action 14" and answer.hits[0].named
+    assert answer.analysis["looking_for"].startswith("the closest sentences, read in ")
+    assert answer.analysis["looking_for"].endswith(" · about: Action 14") and answer.analysis["focus"] == ""
 
 
 @pytest.mark.parametrize("question", ["Какъв е статусът на действие 27?", "Wie ist der Stand von Maßnahme 25?"])

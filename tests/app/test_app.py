@@ -161,6 +161,9 @@ def test_a_follow_up_is_searched_as_it_stands_alone_and_can_be_searched_as_typed
     assert {c.unit.locator for c in answer.citations} & {"Action 19", "Action 20"}
     captions = [c.value for c in app.chat_message[-1].caption]
     assert any("Searched: What is the status of returns cooperation with Greece" in c for c in captions)
+    looking = [c for c in captions if "Looking for: " in c]  # how the question was read, escaped for Markdown
+    assert len(looking) == 1 and looking[0].replace("\\", "").endswith("Looking for: " + answer.analysis["looking_for"])
+    assert answer.analysis["looking_for"] == "its status · about: Greece"
     click(app, f"literal-{app.session_state['conversation_id']}-1")
     literal = last_turn(app)
     assert literal.question == "and Greece?" and literal.answer.searched == "and Greece?"
