@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.candidates import Candidate, SentenceTable, candidates_for
+from assistant.records import Hit
 
 CROSS_LINGUAL_FEATURES = ("best_cos", "best_z", "unit_margin", "names_found", "bm25_agrees")
 JOIN_MARGIN = 0.02  # a sentence of the best passage joins the best one within this cosine of it
@@ -36,8 +37,8 @@ class CrossLingualReading:
     features: np.ndarray  # CROSS_LINGUAL_FEATURES
 
 
-def cross_lingual_reading(table: SentenceTable, question: str, vector: np.ndarray, hits, bm25_units: list[str]
-                          ) -> CrossLingualReading:
+def cross_lingual_reading(table: SentenceTable, question: str, vector: np.ndarray, hits: list[Hit],
+                          bm25_units: list[str]) -> CrossLingualReading:
     """The retrieved units' sentences scored by the question's multilingual vector, and the answerability features.
 
     `bm25_units` are the unit ids BM25 alone ranks first (its top 3): when the encoder's best passage is among
@@ -66,7 +67,8 @@ def cross_lingual_reading(table: SentenceTable, question: str, vector: np.ndarra
 
 
 def chosen_sentences(reading: CrossLingualReading) -> list[Candidate]:
-    """The best sentence and those of its passage within JOIN_MARGIN of it, at most MAX_SENTENCES, in reading order."""
+    """The best sentence and those of its passage within JOIN_MARGIN of it, at most MAX_SENTENCES, closest first
+    (the written answer puts them in reading order)."""
     best = reading.candidates[0]
     unit_id = best.hit.unit.unit_id
     chosen = [best] + [c for c in reading.candidates[1:] if c.hit.unit.unit_id == unit_id
