@@ -311,15 +311,18 @@ def fit_cross_lingual(engine, translated: list[GoldItem]) -> tuple[dict | None, 
     from assistant.answering.crosslingual import CROSS_LINGUAL_FEATURES
     from assistant.answering.ranker import logistic_probability
 
-    def rows(items: list[GoldItem]) -> tuple[np.ndarray, np.ndarray]:
-        x = [engine.answerer.read_other_language(Query(item.question))[1].features for item in items]
-        return np.stack(x), np.asarray([int(item.answerable) for item in items])
+    def rows(items: list[GoldItem]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Features, labels, and whether the missing-locator rule refuses each question before the model is asked."""
+        readings = [engine.answerer.read_other_language(Query(item.question)) for item in items]
+        refused = [engine.answerer.rules.absent_locator(reading.prepared.searchable) != "" for reading, _ in readings]
+        return (np.stack([crossed.features for _, crossed in readings]),
+                np.asarray([int(item.answerable) for item in items]), refused)
 
     fit_items = [g for g in translated if g.split == "fit"]
     calibrate_items = [g for g in translated if g.split == "calibrate"]
     if not fit_items or not calibrate_items:
         return None, []
-    x, y = rows(fit_items)
+    x, y, _ = rows(fit_items)
     auc = {c: _cv_auc(x, y, c) for c in ANSWERABILITY_C}
     chosen = max(ANSWERABILITY_C, key=lambda c: (auc[c], -c))
     scaler = StandardScaler().fit(x)
@@ -330,9 +333,7 @@ def fit_cross_lingual(engine, translated: list[GoldItem]) -> tuple[dict | None, 
              "intercept": round(float(fitted.intercept_[0]), 8), "c": chosen,
              "cv_auc": {str(c): v for c, v in auc.items()}, "questions": len(fit_items),
              "unanswerable": int((y == 0).sum()), "fitted_on": "translated fit split questions (eval/gold_languages.jsonl)"}
-    cx, cy = rows(calibrate_items)
-    refused = [engine.answerer.rules.absent_locator(engine.answerer.retriever.prepare(item.question).searchable) != ""
-               for item in calibrate_items]
+    cx, cy, refused = rows(calibrate_items)
     probabilities = [logistic_probability(model, row) for row in cx]
     threshold, table = threshold_with_bound([(bool(a), r, p) for a, r, p in zip(cy, refused, probabilities)])
     model["threshold"] = threshold

@@ -303,8 +303,9 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
         unit_terms = frozenset().union(*(candidates[i].facts.terms for i in best_unit)) if best_unit else frozenset()
         focus_weights = {t: table.idf.get(t, default_idf) for t in focus_terms}
         focus_coverage = sum(focus_weights[t] for t in focus_terms & unit_terms) / (sum(focus_weights.values()) or 1.0)
-    multilingual = best.features[column["multilingual_cos"]] - best.features[column["multilingual_gap"]]
-    in_best_unit = [c.features[column["multilingual_cos"]] for c in candidates if c.hit.unit.unit_id == best.hit.unit.unit_id]
+    multilingual_cos = column["multilingual_cos"]
+    multilingual = max(c.features[multilingual_cos] for c in candidates)
+    in_best_unit = [c.features[multilingual_cos] for c in candidates if c.hit.unit.unit_id == best.hit.unit.unit_id]
     row[:] = (best.score, best.score - second, best.features[column["cos"]], best.features[column["idf_overlap"]],
               coverage, corpus_coverage,
               best.hit.similarity if best.hit.rank == 1 else max(c.hit.similarity for c in candidates),

@@ -54,12 +54,11 @@ from assistant.index.manifest import (
     verify_files,
     write_manifest,
 )
-from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION
+from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION, text_key
 from assistant.index.segments import (
     MULTILINGUAL_KEYS,
     Segment,
     SegmentWriter,
-    multilingual_key,
     multilingual_texts,
     sentence_hash,
 )
@@ -193,7 +192,7 @@ class VectorCache:
                 for row, key in enumerate(keys.tolist()):
                     self.known_multilingual.setdefault(key, (number, row))
         texts = multilingual_texts(document, units, sentences)
-        keys = [multilingual_key(t) for t in texts]
+        keys = [text_key(t) for t in texts]
         new = [t for t, k in zip(texts, keys) if k not in self.known_multilingual]
         fresh = iter(embed_passages(new)) if new else iter(())
         rows = []

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION, embed_passages
+from assistant.embedding.multilingual import DIMENSION as MULTILINGUAL_DIMENSION, embed_passages, text_key
 from assistant.index import bm25 as bm25_files
 from assistant.index import vectors as vector_files
 from assistant.index.keys import chunk_key, fingerprint_of_sum, fingerprint_sum
@@ -56,12 +56,6 @@ def multilingual_texts(document: Document, units: Sequence[Unit], sentences: Seq
     label = short_label(document)
     locators = {unit.unit_id: unit.locator for unit in units}
     return [f"{label} | {locators.get(s.unit_id, '')}\n{s.text}" for s in sentences]
-
-
-def multilingual_key(text: str) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20].encode("ascii")
 ROWS = "rows.npz"
 FILTERS = "filters.npz"
 FILTER_VALUES = "filters.json"
@@ -216,7 +210,7 @@ class SegmentWriter:
         self._vectors.append(chunk_vectors)
         self._sentence_vectors.append(sentence_vectors)
         texts = multilingual_texts(document, units, sentences)
-        self._multilingual_keys.extend(multilingual_key(t) for t in texts)
+        self._multilingual_keys.extend(text_key(t) for t in texts)
         if multilingual_vectors is None:
             multilingual_vectors = embed_passages(texts)
         self._multilingual.append(multilingual_vectors)

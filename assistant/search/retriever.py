@@ -227,9 +227,7 @@ class Retriever:
             if limit is not None and len(found) >= limit:
                 break
             if allowed is not None:
-                rows = self.index.chunk_rows_of[unit_id]
-                positions = np.searchsorted(allowed, rows)
-                if not any(p < allowed.size and allowed[p] == r for p, r in zip(positions, rows)):
+                if not any(_contains(allowed, int(row)) for row in self.index.chunk_rows_of[unit_id]):
                     continue
             found.append(unit_id)
         return found

@@ -152,8 +152,8 @@ def test_adding_a_document_to_a_large_index_writes_a_delta_segment(workspace, mo
 
 
 def test_every_sentence_has_a_multilingual_vector_of_its_text_under_its_document_and_locator(engine):
-    from assistant.embedding.multilingual import embed_passages
-    from assistant.index.segments import MULTILINGUAL_KEYS, multilingual_key, multilingual_texts
+    from assistant.embedding.multilingual import embed_passages, text_key
+    from assistant.index.segments import MULTILINGUAL_KEYS, multilingual_texts
 
     index = engine.index
     assert index.multilingual_vectors.shape == (len(index.sentences), 384)
@@ -166,7 +166,7 @@ def test_every_sentence_has_a_multilingual_vector_of_its_text_under_its_document
         assert body == index.sentences[row].text and head.endswith("| " + index.units[index.sentences[row].unit_id].locator)
     np.testing.assert_allclose(index.multilingual_vectors[rows], embed_passages(texts), atol=1e-5)
     keys = np.load(index.generation / MULTILINGUAL_KEYS)
-    assert [keys[r] for r in rows] == [multilingual_key(t) for t in texts]
+    assert [keys[r] for r in rows] == [text_key(t) for t in texts]
 
 
 def test_a_rebuild_reuses_the_multilingual_vectors_of_unchanged_sentences(workspace, monkeypatch):
