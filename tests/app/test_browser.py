@@ -145,6 +145,7 @@ def ask(page, question: str, answers: int | None = None) -> None:
     box.press("Enter")
     if answers:
         expect(page.locator("[data-testid=answer-view]")).to_have_count(answers, timeout=WAIT_MS)
+        settle(page)
         page.wait_for_timeout(300)
 
 
@@ -176,12 +177,35 @@ def main_area(page):
 def open_app(page, url: str) -> None:
     page.goto(url, timeout=WAIT_MS)
     page.get_by_test_id("stChatInputTextArea").wait_for(state="visible", timeout=WAIT_MS)
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until the app's script run is over.
+
+    The chat box and the first answers are on the page before the run ends; under load the
+    rest of the run (the sidebar filling in, the answer component drawn again) can replace an
+    element under the test's hand: in CI an open filter's option was detached mid-click, and a
+    tapped citation preview closed before it was measured. Streamlit marks the run's state on
+    its root element, which is what its own end-to-end tests wait on.
+    """
+    page.wait_for_timeout(100)  # a widget change posts its rerun before this returns
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(state="attached", timeout=WAIT_MS)
 
 
 def open_sidebar(page, viewport: str) -> None:
+    """On the phone the sidebar slides in over the page; wait until it has stopped.
+
+    A widget clicked while it slides is scrolled into view by Playwright mid-slide, and the
+    scroll closes the dropdown it opened (seen in CI as an option detached from the DOM).
+    """
     if viewport == "phone":
         page.get_by_test_id("stExpandSidebarButton").click()
         page.get_by_test_id("stSidebarContent").wait_for(state="visible")
+        page.wait_for_function("""() => {
+            const sidebar = document.querySelector('[data-testid=stSidebar]');
+            return sidebar.getBoundingClientRect().left >= 0 && sidebar.getAnimations({subtree: true}).length === 0;
+        }""")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -285,10 +309,14 @@ def test_reset_filters_clears_every_filter(served, output_dir, viewport):
         sidebar = page.get_by_test_id("stSidebar")
         for label, option in (("Documents", "Letter, 25 June 2023"), ("Countries named", "Bulgaria (BG)"),
                               ("Passage kinds", "Annex item")):
-            sidebar.get_by_test_id("stMultiSelect").filter(has_text=label).click()
-            page.get_by_role("option").filter(has_text=option).first.click()
+            field = sidebar.get_by_test_id("stMultiSelect").filter(has_text=label)
+            field.scroll_into_view_if_needed()  # scrolled before it opens: a scroll closes an open list
+            field.click()
+            choice = page.get_by_role("option").filter(has_text=option).first
+            expect(choice).to_be_visible()
+            choice.click()
             page.keyboard.press("Escape")
-            page.wait_for_timeout(500)
+            settle(page)
         sidebar.get_by_text("Meaning", exact=True).click()
         expect(sidebar).to_contain_text("Bulgaria (BG)")
         shot(page, output_dir, f"filters-set-{viewport}")
