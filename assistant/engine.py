@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 
 from assistant.answering import Answerer, generate_answer
 from assistant.answering.conversation import Resolution, Resolver
-from assistant.answering.language import foreign_language
 from assistant.embedding import load_encoder
 from assistant.index import LoadedIndex, load_index
 from assistant.ingest import Glossary, load_glossary
@@ -78,7 +77,7 @@ class Engine:
     def search(self, query: Query | str, filters: Filters | None = None, mode: str | None = None) -> SearchResult:
         query, _ = self.resolve(as_query(query, filters, mode))
         prepared = self.retriever.prepare(query.question)
-        foreign = bool(foreign_language(prepared.text))  # read by the multilingual encoder, as answers are
+        foreign = bool(self.answerer.language_of(prepared.text))  # read by the multilingual encoder, as answers are
         hits = self.retriever.search(prepared, k=query.k, mode=query.mode, filters=query.filters, foreign=foreign)
         notice = self.index.stale_notice()
         return SearchResult(prepared.text, hits, [notice] if notice else [])

@@ -107,8 +107,12 @@ class Answerer:
         rows = self.table.rows_of_unit[candidate.hit.unit.unit_id]
         return all(self.table.index.sentences[r].field in ("title", "status", "lead_actors") for r in rows)
 
+    def language_of(self, question: str) -> str:
+        """The question's language when it is not English ('' when it is), read with the corpus's own words."""
+        return foreign_language(question, self.retriever.knows_word, self.retriever.glossary_words)
+
     def ask(self, query: Query) -> Answer:
-        language = foreign_language(clean_question(query.question))
+        language = self.language_of(clean_question(query.question))
         if language:
             return self._in_other_language(query, language)
         reading = self.read(query)

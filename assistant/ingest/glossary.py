@@ -124,6 +124,13 @@ class Glossary:
                 found.append(acronym.term)
         return found
 
+    def words(self) -> frozenset[str]:
+        """Every lower-cased word of its names, codes, aliases, acronyms and user and document words."""
+        texts = [t for c in self.countries for t in (c.name, c.code, *c.aliases)]
+        texts += [t for a in self.acronyms for t in (a.term, a.expansion)]
+        texts += [t for s in self.synonyms for t in (*s.user_terms, *s.document_terms)]
+        return frozenset(w for text in texts for w in re.findall(r"[^\W\d_]+", text.lower()))
+
     def entries(self) -> list[dict[str, str]]:
         """Flat rows for display and search in the app and the CLI."""
         rows = [

@@ -64,10 +64,15 @@ class Retriever:
         self.locators = LocatorTable.of_index(self.index)
         self.common_words = common_words(model_path(self.index.model))  # English words of the model's vocabulary
         self.spelling = Spelling(self.index, self.common_words)
+        self.glossary_words = self.glossary.words()  # the names and terms a question in any language may use
         if self.store is None:
             self.store = FaissStore.from_index(self.index)
         self._served = self.store if isinstance(self.store, ServedFaissStore) else ServedFaissStore(self.index)
         self._table = self._served.table()
+
+    def knows_word(self, word: str) -> bool:
+        """A lower-case word that is English or the corpus's: common English, a corpus word or a glossary word."""
+        return word in self.glossary_words or self.spelling.knows(word)
 
     @property
     def entries(self) -> list:

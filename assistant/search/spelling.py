@@ -40,7 +40,17 @@ class Spelling:
         self._index = index
         self._common = common_words
         self._choices: list[str] | None = None
+        self._words: frozenset[str] | None = None
         self._lock = threading.Lock()
+
+    def knows(self, word: str) -> bool:
+        """Whether a lower-case word is common English (the model's vocabulary) or one of the corpus's own."""
+        if word in self._common:
+            return True
+        with self._lock:
+            if self._words is None:
+                self._words = frozenset(w for segment in self._index.segments for w in segment.words.split("\n"))
+        return word in self._words
 
     def _vocabulary(self) -> list[str]:
         with self._lock:

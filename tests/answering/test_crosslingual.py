@@ -90,3 +90,26 @@ def test_a_short_question_in_another_script_is_never_taken_for_english(question,
     """py3langid may split a short Cyrillic question between Bulgarian, Russian and Ukrainian below its
     confidence bar; the script alone says it is not English."""
     assert foreign_language(question) == language
+
+
+@pytest.mark.parametrize("question, language", [("retours bulgarie", "French"), ("qui dirige l'action 12", "French"),
+                                                ("wer leitet aktion 5", "German"), ("rimpatri dalla grecia", "Italian"),
+                                                ("retornos de chipre", "Spanish")])
+def test_a_short_question_in_another_latin_script_language_is_told_by_its_unknown_words(engine, question, language):
+    """py3langid is unsure of these (0.49 to 0.90); their words are neither English nor the corpus's."""
+    assert engine.answerer.language_of(question) == language
+    assert foreign_language(question) == ""  # the model's confidence alone would take them for English
+
+
+@pytest.mark.parametrize("question", ["Türkiye", "Schengen", "Tunisia MoU", "Türkiye EU statement", "frontex greece",
+                                      "deportations bulgaria", "rohinga refugees", "euromed police projet",
+                                      "Ukraine temporary protection", "Evros fence"])
+def test_a_short_english_query_of_names_and_topic_words_stays_english(engine, question):
+    """Some score high for another language (Türkiye 0.98 Turkish); every word or most are English or the corpus's."""
+    assert engine.answerer.language_of(question) == ""
+    assert engine.ask(question).analysis.get("language") is None
+
+
+def test_words_english_shares_with_other_languages_do_not_make_a_question_english(engine):
+    """'in' is German, Italian and Dutch as much as English: twice in a German question, it is still German."""
+    assert engine.answerer.language_of("wie viele Rückführungen gab es in Zypern in diesem Jahr") == "German"

@@ -27,6 +27,17 @@ def test_a_word_the_corpus_has_or_english_knows_is_left_alone():
     assert spelling.corrections("weather in bulgaria") == [], "an English word is no misspelling"
 
 
+def test_a_word_is_known_when_english_or_a_whole_corpus_word():
+    spelling = _spelling("returns", "bulgaria", common=frozenset({"weather"}))
+    assert spelling.knows("returns") and spelling.knows("weather")
+    assert not spelling.knows("retours") and not spelling.knows("bulgar"), "a part of a corpus word is not one"
+
+
+def test_the_real_index_knows_its_glossary_words_as_well(engine):
+    assert engine.retriever.knows_word("deportations"), "a glossary user word"
+    assert engine.retriever.knows_word("türkiye") and not engine.retriever.knows_word("rimpatri")
+
+
 def test_two_corpus_words_equally_near_give_no_guess():
     assert _spelling("abcdef", "abcdeg").corrections("what about abcdex") == []
 
