@@ -312,9 +312,9 @@ def fit_cross_lingual(engine, translated: list[GoldItem]) -> tuple[dict | None, 
     from assistant.answering.ranker import logistic_probability
 
     def rows(items: list[GoldItem]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-        """Features, labels, and whether the missing-locator rule refuses each question before the model is asked."""
+        """Features, labels, and whether the rules refuse each question before the model is asked."""
         readings = [engine.answerer.read_other_language(Query(item.question)) for item in items]
-        refused = [engine.answerer.rules.absent_locator(reading.prepared.searchable) != "" for reading, _ in readings]
+        refused = [engine.answerer.refusal_in_other_language(reading.prepared.searchable) != "" for reading, _ in readings]
         return (np.stack([crossed.features for _, crossed in readings]),
                 np.asarray([int(item.answerable) for item in items]), refused)
 

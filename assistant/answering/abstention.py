@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable
 
 from assistant.answering.analysis import (
     FINAL_OUTCOME,
@@ -34,6 +35,7 @@ from assistant.search.locators import NUMBERED_KINDS, LocatorTable, locator_refe
 NO_ANSWER = "The documents do not answer this question."
 POSSIBLY_RELATED = "Possibly related passages are listed below; none of them answers the question."
 # Words that, near the subject, tell of the stopping, leaving or refusing a premise takes for granted.
+ACRONYM = re.compile(r"(?<!\w)[A-Z][A-Z0-9]{2,}s?(?!\w)")  # NDICI, ETIAS, OAPs, AMIF(-funded)
 _NEGATIVE = re.compile(r"\b(not|no longer|never|stopp\w*|ended|abandon\w*|withdr[ae]w\w*|pulled out|rejected|refus\w*|"
                        r"cancel\w*|suspend\w*|halted|terminat\w*|closed|declined|gave up|given up|left|failed|lost|"
                        r"delayed|postponed|blocked|dropped|opposed)\b", re.IGNORECASE)
@@ -56,6 +58,20 @@ def _country_patterns() -> list[tuple[str, re.Pattern[str]]]:
 def _period_end(iso: str) -> str:
     """The last day a (possibly month- or year-only) ISO date covers, comparable as text: '2024-09' -> '2024-09-31'."""
     return {4: iso + "-12-31", 7: iso + "-31"}.get(len(iso), iso)
+
+
+def unknown_acronym(question: str, knows: Callable[[str], bool]) -> str:
+    """An acronym of three capitals or more (ETIAS, NDICI) that is no whole word of the corpus, or ''.
+
+    The one kind of name read alike in every Latin-script language, so it serves questions in other
+    languages, where a capitalised word may be any German noun. `knows` is `Retriever.knows_word`: a
+    whole word, since a part ("ees" in "employees") says nothing of an acronym."""
+    for acronym in ACRONYM.findall(question):
+        lower = acronym.lower()
+        singular = lower[:-1] if acronym.endswith("s") else lower  # "OAPs"
+        if not re.fullmatch(r"[IVXLC]+", acronym) and not knows(lower) and not knows(singular):
+            return acronym
+    return ""
 
 
 class AbstentionRules:

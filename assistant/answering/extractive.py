@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answering import weights as w
-from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name
+from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name, unknown_acronym
 from assistant.answering.analysis import DOCUMENT_DATE_QUESTION, QuestionAnalysis, analyse, is_topic_question
 from assistant.answering.candidates import (
     FEATURES,
@@ -178,7 +178,7 @@ class Answerer:
         reading.answerable = logistic_probability(model, crossed.features)
         read_as = (f"The question is in {language}: a multilingual encoder matched it to the English documents, "
                    "which the answer quotes as they are.")
-        absent = self.rules.absent_locator(reading.prepared.searchable)
+        absent = self.refusal_in_other_language(reading.prepared.searchable)
         if absent or not reading.ranked or reading.answerable < model["threshold"]:
             answer = self._abstain(reading, [absent] if absent else [], "not_in_documents" if absent else "nothing_found")
         else:
@@ -193,6 +193,12 @@ class Answerer:
                            "looking_for": f"the closest sentences, read in {language}" + (f" · about: {about}" if about else ""),
                            "answerable": round(reading.answerable, 4)}
         return answer
+
+    def refusal_in_other_language(self, question: str) -> str:
+        """What the rules that read any language refuse before the model is asked: an action or annex item the
+        documents lack, or an acronym no document holds; '' when neither."""
+        unknown = unknown_acronym(question, self.retriever.knows_word)
+        return self.rules.absent_locator(question) or (f"The documents do not mention {unknown}." if unknown else "")
 
     @staticmethod
     def _not_supported(question: str, language: str) -> Answer:

@@ -113,3 +113,18 @@ def test_a_short_english_query_of_names_and_topic_words_stays_english(engine, qu
 def test_words_english_shares_with_other_languages_do_not_make_a_question_english(engine):
     """'in' is German, Italian and Dutch as much as English: twice in a German question, it is still German."""
     assert engine.answerer.language_of("wie viele Rückführungen gab es in Zypern in diesem Jahr") == "German"
+
+
+@pytest.mark.parametrize("question, acronym", [("Was ist der Stand von ETIAS in Griechenland?", "ETIAS"),
+                                               ("Wie steht es um das EES-System?", "EES")])
+def test_an_acronym_no_document_holds_is_said_to_be_missing_in_any_language(engine, question, acronym):
+    """'EES' is inside 'employees' and 'fees': only a whole word of the corpus counts."""
+    answer = engine.ask(question)
+    assert answer.abstained and answer.abstention == "not_in_documents" and not answer.citations
+    assert f"The documents do not mention {acronym}." in answer.notes
+
+
+@pytest.mark.parametrize("question", ["Quel est le rôle des projets AMIF-financés ?", "Welche OAPs gibt es mit Ägypten?"])
+def test_an_acronym_the_corpus_holds_is_not_refused(engine, question):
+    """In a compound (AMIF-financés) or a plural (OAPs) it is still the corpus's word."""
+    assert engine.ask(question).abstention != "not_in_documents"
