@@ -91,7 +91,11 @@ def _confident(probability: float, known: float | None, names_only: bool) -> boo
 
 
 def _counted(question: str) -> set[str]:
-    """The question's lower-cased words that tell a language: three letters or more, not acronyms (MoU, EUAA)."""
+    """The question's lower-cased words that tell a language: three letters or more, not acronyms (MoU, EUAA).
+
+    In a question typed all in capitals no word is told for an acronym."""
+    if not any(ch.islower() for ch in question):
+        question = question.lower()
     return {w.lower() for w in re.findall(r"[^\W\d_]{3,}", question) if not any(ch.isupper() for ch in w[1:])}
 
 

@@ -99,6 +99,7 @@ def test_a_short_question_in_another_latin_script_language_is_told_by_its_unknow
     """py3langid is unsure of these (0.49 to 0.90); their words are neither English nor the corpus's."""
     assert engine.answerer.language_of(question) == language
     assert foreign_language(question) == ""  # the model's confidence alone would take them for English
+    assert engine.answerer.language_of(question.upper()) == language, "typed in capitals"
 
 
 @pytest.mark.parametrize("question", ["Türkiye", "Schengen", "Tunisia MoU", "Türkiye EU statement", "frontex greece",
