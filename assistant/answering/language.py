@@ -2,7 +2,7 @@
 
 Questions in Greek, Bulgarian, German, French, Arabic ... are recognised with py3langid (a
 maintained port of langid.py, its model shipped in the wheel) and get one sentence saying the
-language is not supported, instead of loosely related passages. A question with two or more
+language is not supported, instead of loosely related passages. A question with two different
 English function words is English without asking the model, so English questions never wait
 for it to load.
 
@@ -11,9 +11,9 @@ Short questions are where the model is least sure: "retours bulgarie" scores 0.5
 greece", "Tunisia MoU") can score as high for some language. So the model's confidence is
 read together with the question's own words: how many of them are English or the corpus's
 (the embedding model's whole English words, the indexed text, the glossary). A question most
-of whose words neither knows needs less confidence; one whose every word is known ("Türkiye",
-"Schengen") is not foreign whatever the score. Acronyms and words under three letters do not
-count: they are the same in every language.
+of whose words neither knows needs less confidence; one whose every word is known needs the
+model to be sure, and one of glossary names alone ("Türkiye", 0.98 Turkish) is never foreign.
+Acronyms and words under three letters do not count: they are the same in every language.
 """
 
 from __future__ import annotations
@@ -61,10 +61,10 @@ def foreign_language(question: str, knows: Callable[[str], bool] | None = None,
 
     `knows` tells a lower-case word that is English or the corpus's (`Retriever.knows_word`); without
     it only the model's confidence counts, and 0.9 of it is asked for. `names` are the glossary's
-    lower-case words (`Retriever.glossary_words`): a question of them alone is not foreign. A question written mostly in
-    another script than Latin (Greek, Cyrillic, Arabic ...) is not English whatever the model's
-    confidence: it may split it between neighbours (Bulgarian, Russian, Ukrainian), and only its best
-    guess among them is asked for."""
+    lower-case words (`Retriever.glossary_words`): a question of them alone is not foreign. A
+    question written mostly in another script than Latin (Greek, Cyrillic, Arabic ...) is not
+    English whatever the model's confidence: it may split it between neighbours (Bulgarian,
+    Russian, Ukrainian), and only its best guess among them is asked for."""
     words = re.findall(r"[^\W\d_]+", question.lower())
     if len(_ENGLISH.intersection(words)) >= 2 or not words:
         return ""
