@@ -36,6 +36,7 @@ NO_ANSWER = "The documents do not answer this question."
 POSSIBLY_RELATED = "Possibly related passages are listed below; none of them answers the question."
 # Words that, near the subject, tell of the stopping, leaving or refusing a premise takes for granted.
 ACRONYM = re.compile(r"(?<!\w)[A-Z][A-Z0-9]{2,}s?(?!\w)")  # NDICI, ETIAS, OAPs, AMIF(-funded)
+ROMAN = re.compile(r"[IVXLC]+")  # "Title III", "Annex II": capitals, but no acronym
 _NEGATIVE = re.compile(r"\b(not|no longer|never|stopp\w*|ended|abandon\w*|withdr[ae]w\w*|pulled out|rejected|refus\w*|"
                        r"cancel\w*|suspend\w*|halted|terminat\w*|closed|declined|gave up|given up|left|failed|lost|"
                        r"delayed|postponed|blocked|dropped|opposed)\b", re.IGNORECASE)
@@ -69,7 +70,7 @@ def unknown_acronym(question: str, knows: Callable[[str], bool]) -> str:
     for acronym in ACRONYM.findall(question):
         lower = acronym.lower()
         singular = lower[:-1] if acronym.endswith("s") else lower  # "OAPs"
-        if not re.fullmatch(r"[IVXLC]+", acronym) and not knows(lower) and not knows(singular):
+        if not ROMAN.fullmatch(acronym) and not knows(lower) and not knows(singular):
             return acronym
     return ""
 
@@ -130,7 +131,7 @@ class AbstentionRules:
             for part in re.split(r"[-/]", re.sub(r"['’]s$", "", name)):
                 if len(part) < 3 or not part[0].isupper():
                     continue
-                acronym = part.isupper() and len(part) >= 3 and not re.fullmatch(r"[IVXLC]+", part)
+                acronym = part.isupper() and len(part) >= 3 and not ROMAN.fullmatch(part)
                 if not acronym and part.lower() in self._common:
                     continue
                 if not self.mentions(part) and not self.mentions(part.rstrip("s")):

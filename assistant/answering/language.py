@@ -72,8 +72,9 @@ def foreign_language(question: str, knows: Callable[[str], bool] | None = None,
         code = next(c for c, _ in _identifier().rank(question) if c != "en")
     else:
         code, probability = _identifier().classify(question)
-        known = known_share(question, knows) if knows else None
-        if code == "en" or not _confident(probability, known, _counted(question) <= names):
+        counted = _counted(question)
+        known = known_share(counted, knows) if knows else None
+        if code == "en" or not _confident(probability, known, counted <= names):
             return ""
     import pycountry
 
@@ -99,9 +100,8 @@ def _counted(question: str) -> set[str]:
     return {w.lower() for w in re.findall(r"[^\W\d_]{3,}", question) if not any(ch.isupper() for ch in w[1:])}
 
 
-def known_share(question: str, knows: Callable[[str], bool]) -> float:
-    """The share of the question's counted words that `knows` knows; 1 if none count."""
-    counted = _counted(question)
+def known_share(counted: set[str], knows: Callable[[str], bool]) -> float:
+    """The share of a question's counted words (`_counted`) that `knows` knows; 1 if none count."""
     return sum(1 for w in counted if knows(w)) / len(counted) if counted else 1.0
 
 

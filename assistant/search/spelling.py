@@ -43,23 +43,22 @@ class Spelling:
         self._words: frozenset[str] | None = None
         self._lock = threading.Lock()
 
-    def knows(self, word: str) -> bool:
-        """Whether a lower-case word is common English (the model's vocabulary) or one of the corpus's own."""
-        if word in self._common:
-            return True
+    def _corpus_words(self) -> frozenset[str]:
+        """Every distinct word of the index's segments, read once."""
         with self._lock:
             if self._words is None:
                 self._words = frozenset(w for segment in self._index.segments for w in segment.words.split("\n"))
-        return word in self._words
+            return self._words
+
+    def knows(self, word: str) -> bool:
+        """Whether a lower-case word is common English (the model's vocabulary) or one of the corpus's own."""
+        return word in self._common or word in self._corpus_words()
 
     def _vocabulary(self) -> list[str]:
-        with self._lock:
-            if self._choices is None:
-                found: set[str] = set()
-                for segment in self._index.segments:
-                    found.update(WORD.findall(segment.words))
-                self._choices = sorted(found)
-            return self._choices
+        """The corpus's words of five letters or more, sorted: the choices a correction is drawn from."""
+        if self._choices is None:
+            self._choices = sorted({m for word in self._corpus_words() for m in WORD.findall(word)})
+        return self._choices
 
     def correction(self, word: str) -> str:
         """The one corpus word near an unknown `word` (lower case), or '' (known, or no single nearest)."""
