@@ -8,8 +8,9 @@ when it holds most of a gold evidence quote, or is itself mostly inside one. A l
 regression (scikit-learn) is fitted on the standardised features. Cross-validated figures
 are by question (GroupKFold: a question's sentences never sit in two folds), against a
 cosine-only ranking. The selection thresholds (keep ratio, keep floor) are then tuned on the
-fit split, and the abstention threshold is calibrated on the CALIBRATE split; the TEST split
-is not read here.
+fit split, and the abstention threshold and the typed ratio (how much worse than the best
+sentence the best one carrying an asked date, amount, count or name may match) are calibrated
+together on the CALIBRATE split; the TEST split is not read here.
 """
 
 from __future__ import annotations
@@ -222,16 +223,19 @@ def tune_selection(engine, ranker: Ranker, items: list[GoldItem]) -> tuple[float
 OTHER_UNIT_RATIOS = (0.0, 0.7, 0.8, 0.9)  # a sentence of another passage than the best's joins at this share of its score
 
 
-def calibrate(engine, ranker: Ranker, items: list[GoldItem], max_false: float = 0.05) -> tuple[float, list[dict]]:
-    """The threshold on P(answerable) with the most abstention on unanswerable questions whose false abstention is
-    at most max_false with 80% confidence (the one-sided upper Wilson bound, scipy's binomtest).
+def calibrate(engine, ranker: Ranker, items: list[GoldItem], max_false: float = 0.05) -> tuple[float, float, list[dict],
+                                                                                              list[dict]]:
+    """The threshold on P(answerable) and the typed ratio (Ranker.typed_ratio) with the most abstention on
+    unanswerable questions whose false abstention is at most max_false with 80% confidence (the one-sided upper
+    Wilson bound, scipy's binomtest); the threshold's curve at the chosen ratio, and the ratio's at the chosen
+    threshold.
 
     The calibrate split holds some 60 answerable questions: a threshold that meets the bar on them exactly
     meets it on new questions only about half the time, so the bound leaves room for the calibrate split's
     own sampling error."""
     from assistant.answering.analysis import is_topic_question
 
-    engine.answerer.ranker = replace(ranker, answer_threshold=0.0)
+    engine.answerer.ranker = replace(ranker, answer_threshold=0.0, typed_ratio=0.0)
     rows = []
     for item in items:
         answer = engine.answerer.ask(Query(item.question))
@@ -240,8 +244,41 @@ def calibrate(engine, ranker: Ranker, items: list[GoldItem], max_false: float = 
         p = ranker.answerable(engine.answerer.answerability_row(reading)) if reading.ranked else 0.0
         if is_topic_question(reading.analysis, engine.glossary):
             p = 1.0  # the answer never turns a topic question away on this probability
-        rows.append((item.answerable, answer.abstained, p))
-    return threshold_with_bound(rows, max_false)
+        share = engine.answerer.typed_share(reading.analysis, reading.ranked)
+        rows.append((item.answerable, answer.abstained, p, share))
+    return calibrate_both(rows, max_false)
+
+
+TYPED_RATIOS = tuple(np.round(np.arange(0.0, 0.96, 0.05), 2))  # the typed ratios tried with each threshold
+
+
+def calibrate_both(rows: list[tuple[bool, bool, float, float]], max_false: float = 0.05) -> tuple[
+        float, float, list[dict], list[dict]]:
+    """From (answerable, refused by a rule, P(answerable), typed share) per calibrate question: the threshold and
+    typed ratio with the most abstention on unanswerable questions within the false-abstention bound; then the
+    least false abstention, then the highest threshold, and of the typed ratios that tie, the middle one (a
+    ratio at either end of the tied range sits against a calibrate question)."""
+    curves = {ratio: threshold_with_bound([(a, refused or share < ratio, p) for a, refused, p, share in rows],
+                                          max_false) for ratio in TYPED_RATIOS}
+
+    def chosen_row(ratio: float) -> dict:
+        threshold, table = curves[ratio]
+        return next(r for r in table if r["threshold"] == threshold)
+
+    def key(ratio: float) -> tuple:
+        row = chosen_row(ratio)
+        allowed = row["false_abstention_bound"] <= max_false
+        return allowed, row["abstention_on_unanswerable"], -row["false_abstention"], row["threshold"]
+
+    best = max(key(ratio) for ratio in TYPED_RATIOS)
+    tied = [ratio for ratio in TYPED_RATIOS if key(ratio) == best]
+    ratio = float(tied[len(tied) // 2]) if best[0] else 0.0
+    threshold, table = curves[ratio]
+    ratio_table = []
+    for candidate in TYPED_RATIOS:
+        row = next(r for r in curves[candidate][1] if r["threshold"] == threshold)
+        ratio_table.append({"typed_ratio": float(candidate), **row})
+    return threshold, ratio, table, ratio_table
 
 
 def render(report: dict) -> str:
@@ -283,6 +320,14 @@ def render(report: dict) -> str:
     lines += [f"| {r['threshold']:.2f} | {r['false_abstention']:.3f} | {r['false_abstention_bound']:.3f} | "
               f"{r['abstention_on_unanswerable']:.3f} |"
               for r in report["calibration"] if round(r["threshold"] * 100) % 5 == 0 or r["threshold"] == report["answer_threshold"]]
+    lines += ["", f"Typed ratio, calibrated with the threshold on the calibrate split by the same rule (of the ratios "
+              f"that tie, the middle one): {report['typed_ratio']}. A question asking for a date, an amount, a count "
+              "or a name is told the documents do not give it when the best sentence carrying one scores below this "
+              "share of the best sentence's score. At the chosen threshold:", "",
+              "| typed ratio | false abstention | its 80% upper bound | abstention on unanswerable |", "|---|---|---|---|"]
+    lines += [f"| {r['typed_ratio']:.2f} | {r['false_abstention']:.3f} | {r['false_abstention_bound']:.3f} | "
+              f"{r['abstention_on_unanswerable']:.3f} |" for r in report["typed_calibration"]
+              if round(r["typed_ratio"] * 100) % 10 == 0 or r["typed_ratio"] == report["typed_ratio"]]
     crossed = report.get("cross_lingual")
     if crossed:
         lines += ["", "Questions in other languages (eval/gold_languages.jsonl): a logistic regression of 'the documents "
@@ -375,20 +420,21 @@ def fit_all(engine, gold: list[GoldItem], gold_name: str = "gold.jsonl") -> tupl
     ratio, floor, other, selection = tune_selection(engine, ranker, fit_items)
     ranker = replace(ranker, keep_ratio=ratio, keep_floor=floor, other_unit_ratio=other)
     calibrate_items = [g for g in gold if g.split == "calibrate"]
-    threshold, calibration = calibrate(engine, ranker, calibrate_items)
-    ranker = replace(ranker, answer_threshold=threshold)
+    threshold, typed_ratio, calibration, typed_calibration = calibrate(engine, ranker, calibrate_items)
+    ranker = replace(ranker, answer_threshold=threshold, typed_ratio=typed_ratio)
     engine.answerer.ranker = ranker
     translated = load_translations(TRANSLATIONS, gold) if TRANSLATIONS.is_file() else []
     cross_lingual, cross_calibration = fit_cross_lingual(engine, translated)
     ranker = replace(ranker, cross_lingual=cross_lingual)
     engine.answerer.ranker = None
     about = {"fitted_by": "python -m eval.fit_ranker", "gold": gold_name, "fit_split_questions": len(data),
-             "selection_tuned_on": "fit", "threshold_calibrated_on": "calibrate", "report": "eval/results/ranker.md"}
+             "selection_tuned_on": "fit", "threshold_calibrated_on": "calibrate", "typed_ratio_calibrated_on": "calibrate", "report": "eval/results/ranker.md"}
     report = {"machine": machine_line(machine_info()), "command": "python -m eval.fit_ranker", "gold": gold_name,
               "fit_questions": len(data), "candidates": int(sum(len(d.labels) for d in data)),
               "positives": int(sum(int(d.labels.sum()) for d in data)), "calibrate_questions": len(calibrate_items),
               "cv": cv, "features": list(FEATURES), "weights": ranker.weights.tolist(), "keep_ratio": ratio,
               "keep_floor": floor, "other_unit_ratio": other, "selection": selection, "answer_threshold": threshold, "calibration": calibration,
+              "typed_ratio": typed_ratio, "typed_calibration": typed_calibration,
               "answerability": ranker.answerability, "about": about,
               "cross_lingual": {**ranker.cross_lingual, "calibration": cross_calibration} if ranker.cross_lingual else None}
     return ranker, report

@@ -213,23 +213,35 @@ class Answerer:
         return f"The documents do not mention {name}." if name else ""
 
     def _attribute_missing(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> bool:
-        """The question asks for a date, an amount, a number or a name, and no close sentence about it has one.
+        """The question asks for a date, an amount, a number or a name, and no close sentence about it has one, or
+        the best that has one matches the question much less well than the best sentence (`typed_share` below the
+        ranker's `typed_ratio`, calibrated on the calibrate split): the passage that matches tells of the target
+        without the asked figure ("the project started on 1 July 2024" for "how much is it worth"), and a figure
+        of a weaker sentence is most often about something else ("EUR 220 million ... border with Iran")."""
+        share = self.typed_share(analysis, ranked)
+        return share == 0.0 or share < self.model.typed_ratio
 
-        "About it": in the best sentence's unit or a unit the question names, or sharing at least
-        ABOUT_OVERLAP of the question's idf-weighted terms; and not only about other countries than the question's.
+    def typed_share(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> float:
+        """The best score among the close sentences about the target that carry the asked type, as a share of the
+        best sentence's score; 1.0 when the question asks for no type a sentence can be checked for, 0.0 when no
+        close sentence carries it.
+
+        "Close": among the best TYPE_WINDOW. "About it": in the best sentence's unit or a unit the question names,
+        or sharing at least ABOUT_OVERLAP of the question's idf-weighted terms; and not only about other countries
+        than the question's.
         """
-        if analysis.answer_type not in TYPE_FLAGS:
-            return False
+        if analysis.answer_type not in TYPE_FLAGS or not ranked:
+            return 1.0
         best_unit = ranked[0].hit.unit.unit_id
         if analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question):
-            return False  # the document's own date, which heads the answer, may be what is asked
+            return 1.0  # the document's own date, which heads the answer, may be what is asked
         overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
-        for candidate in ranked[:w.TYPE_WINDOW]:
-            about = (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
+        typed = [candidate.score for candidate in ranked[:w.TYPE_WINDOW]
+                 if (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
                      or candidate.features[overlap] >= w.ABOUT_OVERLAP) and not candidate.features[elsewhere]
-            if about and candidate.facts.carries(analysis.answer_type):
-                return False
-        return True
+                 and candidate.facts.carries(analysis.answer_type)]
+        best = ranked[0].score
+        return min(1.0, max(typed) / best) if typed and best > 0 else 0.0
 
     def _abstain(self, reading: Reading, notes: list[str], kind: str, cite: Candidate | None = None,
                  lead: str = NO_ANSWER) -> Answer:

@@ -39,6 +39,10 @@ class Ranker:
     # A sentence of another passage than the best sentence's joins only at this share of the best's probability
     # (tuned on the fit split with the keep ratio and floor): a cited passage that does not answer costs the reader.
     other_unit_ratio: float = 0.0
+    # A question asking for a date, an amount, a count or a name is told "mentioned but not given" when the best
+    # sentence carrying the asked type scores below this share of the best sentence's (calibrated on the calibrate
+    # split with answer_threshold); 0.0: only when no close sentence carries it.
+    typed_ratio: float = 0.0
     # The answerability model: a logistic regression over question-level features (ANSWERABILITY_FEATURES),
     # fitted on the fit split; the answer abstains when its probability is below answer_threshold.
     answerability: dict | None = None
@@ -62,7 +66,7 @@ class Ranker:
                 "scale": self.scale.round(8).tolist(), "weights": self.weights.round(8).tolist(),
                 "intercept": round(float(self.intercept), 8), "keep_ratio": self.keep_ratio,
                 "keep_floor": self.keep_floor, "other_unit_ratio": self.other_unit_ratio,
-                "answer_threshold": self.answer_threshold,
+                "answer_threshold": self.answer_threshold, "typed_ratio": self.typed_ratio,
                 "answerability": self.answerability, "cross_lingual": self.cross_lingual}
 
 
@@ -87,6 +91,7 @@ def ranker_from_dict(data: dict) -> Ranker:
                   np.asarray(data["weights"], dtype=np.float64), float(data["intercept"]),
                   float(data.get("keep_ratio", 0.5)), float(data.get("keep_floor", 0.25)),
                   float(data.get("answer_threshold", 0.1)), other_unit_ratio=float(data.get("other_unit_ratio", 0.0)),
+                  typed_ratio=float(data.get("typed_ratio", 0.0)),
                   answerability=answerability, cross_lingual=cross_lingual)
 
 

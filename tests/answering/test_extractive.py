@@ -124,6 +124,24 @@ def test_a_figure_the_documents_do_not_give_is_said_to_be_missing(engine):
     assert answer.citations and answer.citations[0].unit.unit_id in {h.unit.unit_id for h in answer.hits}
 
 
+def test_a_figure_only_a_weaker_sentence_holds_is_not_taken_for_the_asked_one(engine):
+    """The matching sentence tells of the project without its cost; the amounts nearby are other projects'."""
+    answer = engine.ask("How much did the airport passenger screening project cost?")
+    assert answer.abstained and answer.abstention == "not_given", answer.answer
+    assert "do not give an amount" in answer.answer
+    assert "passenger screening" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("How much is the SCOPE II grant agreement worth?", "EUR 5 million"),
+    ("When did the BMVI project on Türkiye's western borders start?", "1 July 2024"),
+    ("How many activities did the EUAA-Türkiye roadmap deliver?", "22 activities"),
+])
+def test_a_figure_in_the_matching_sentence_is_answered(engine, question, figure):
+    answer = engine.ask(question)
+    assert not answer.abstained and figure in answer.answer, answer.answer
+
+
 def test_a_premise_the_documents_contradict_is_not_taken_for_granted(engine):
     answer = engine.ask("Why did Pakistan refuse to join the Global Alliance to Counter Migrant Smuggling?")
     assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer

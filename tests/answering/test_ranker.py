@@ -28,6 +28,7 @@ def test_the_committed_ranker_is_what_the_fit_split_gives(refit):
     np.testing.assert_allclose(committed.weights, fitted.weights, atol=1e-4)
     assert (committed.keep_ratio, committed.keep_floor) == (fitted.keep_ratio, fitted.keep_floor)
     assert committed.answer_threshold == pytest.approx(fitted.answer_threshold)
+    assert committed.typed_ratio == pytest.approx(fitted.typed_ratio)
 
 
 def test_the_learned_ranker_beats_cosine_alone_out_of_fold(refit):
@@ -41,6 +42,13 @@ def test_the_threshold_was_calibrated_on_the_calibrate_split_only(refit):
     assert report["about"]["threshold_calibrated_on"] == "calibrate" and report["calibrate_questions"] > 0
     chosen = next(r for r in report["calibration"] if r["threshold"] == report["answer_threshold"])
     assert chosen["false_abstention"] <= 0.05
+
+
+def test_the_typed_ratio_was_calibrated_with_the_threshold_within_the_false_abstention_bound(refit):
+    _, report = refit
+    assert report["about"]["typed_ratio_calibrated_on"] == "calibrate"
+    chosen = next(r for r in report["typed_calibration"] if r["typed_ratio"] == report["typed_ratio"])
+    assert chosen["threshold"] == report["answer_threshold"] and chosen["false_abstention_bound"] <= 0.05
 
 
 def test_the_cross_lingual_model_is_fitted_on_translated_fit_questions_and_calibrated_on_calibrate(refit):
