@@ -39,7 +39,8 @@ ACRONYM = re.compile(r"(?<!\w)[A-Z][A-Z0-9]{2,}s?(?!\w)")  # NDICI, ETIAS, OAPs,
 ROMAN = re.compile(r"[IVXLC]+")  # "Title III", "Annex II": capitals, but no acronym
 _NEGATIVE = re.compile(r"\b(not|no longer|never|stopp\w*|ended|abandon\w*|withdr[ae]w\w*|pulled out|rejected|refus\w*|"
                        r"cancel\w*|suspend\w*|halted|terminat\w*|closed|declined|gave up|given up|left|failed|lost|"
-                       r"delayed|postponed|blocked|dropped|opposed)\b", re.IGNORECASE)
+                       r"delayed|postponed|blocked|dropped|opposed|shut|discontinued|abolished|dissolved|disbanded|"
+                       r"phased out|wound up|collapsed|broke down|broken off|stalled|frozen|froze)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ from assistant.search.locators import LocatorReference, locator_references
 # --- what the question asks -----------------------------------------------------------------
 
 STATUS_QUESTION = re.compile(
-    r"\b(status|state of play|state of the|stand|stands|standing|progress|progressing|how far|latest|update|advanced|"
+    r"\b(status(?! agreements?\b)|state of play|state of the|stand|stands|standing|progress|progressing|how far|latest|update|advanced|"
     r"up and running|still (?:ongoing|going|running|in place)|been (?:signed|adopted|launched|set up|implemented)|"
     r"being (?:sent|deployed|implemented|prepared|negotiated|discussed)|"
     r"where (?:are|is|do|does) .{0,80}\b(?:stand|now|at))\b",
@@ -57,7 +57,9 @@ WHICH_BODY_QUESTION = re.compile(r"^\W*(?:which|what) (?:\w+ )?(?:organisation|o
 PERSON_QUESTION = re.compile(
     r"\b(name of (?:the )?|names of|what is (?:he|she) called|"
     r"which (?:\w+ ){0,3}(?:minister|commissioner|director|official|person|ambassador|president|prime minister|head)s?\b|"
-    r"who (?:was|is|were|are) (?:the )?(?:\w+ ){0,3}(?:minister|commissioner|director|head|ambassador|official)s?\b|"
+    r"who (?:was|is|were|are) (?:the )?(?:[\w'’]+ ){0,3}(?:minister|commissioner|director|head|ambassador|official|"
+    r"secretary[- ]general|president|chair(?:man|woman|person)?|spokes(?:person|man|woman)|mayor|governor|envoy|"
+    r"rapporteur|representative|king|queen)s?\b|"
     # a delegation, a side or a team is headed by a person: "who headed the Frontex delegation"
     r"who (?:headed|heads|head|led|leads|represented) (?:the |a |an )?(?:[\w'’-]+ ){0,3}(?:delegation|side|team|mission)s?\b)",
     re.IGNORECASE)
@@ -117,10 +119,12 @@ PLANNED = re.compile(r"\b(in preparation|foreseen|to be (?:adopted|held|organise
                      re.IGNORECASE)
 # "why did X stop ...", "why has X given up ...": the question takes for granted that X stopped.
 PRESUPPOSITION = re.compile(
-    r"^\W*why (?:did|has|have|was|were|is|are|does|do|had)\b(?P<subject>.{0,80}?)\b(?P<verb>stop\w*|end(?:ed)?|abandon\w*|"
+    r"^\W*why (?P<aux>did|has|have|was|were|is|are|does|do|had)\b(?P<subject>.{0,80}?)\b(?:(?P<passive>been|being)\s+)?(?P<verb>stop\w*|end(?:ed)?|abandon\w*|"
     r"give up|gave up|given up|giving up|withdr[ae]w\w*|pull(?:ed)? out|turn(?:ed)? down|reject\w*|refus\w*|cancel\w*|"
     r"suspend\w*|halt\w*|drop(?:ped)?|fail(?:ed)?|quit|leave|left|terminat\w*|clos(?:e|ed)|block\w*|decline\w*|"
-    r"oppos\w*|scrap\w*|delay\w*|postpon\w*|lose|lost)\b(?P<rest>.*)$",
+    r"oppos\w*|scrap\w*|delay\w*|postpon\w*|lose|lost|shut(?:ting)? down|shut|discontinu\w*|abolish\w*|dissolv\w*|"
+    r"disband\w*|phas(?:e|ed|ing) out|wound up|wind(?:ing)? (?:up|down)|collaps\w*|br(?:oke|eak|oken) (?:down|off)|"
+    r"stall\w*|froze|frozen|freez\w*|exit\w*|abandon\w*)\b(?P<rest>.*)$",
     re.IGNORECASE)
 PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out|outcome|result|say|said|"
                         r"signed|adopted|held)\b", re.IGNORECASE)
@@ -145,8 +149,14 @@ FREQUENCY = re.compile(r"\b(daily|weekly|fortnightly|monthly|bimonthly|quarterly
                        r"periodic(?:al(?:ly)?)?)\b", re.IGNORECASE)
 COUNT = re.compile(r"\b(\d{1,3}(?:[,. \u00a0\u202f]\d{3})+|\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                    r"dozens?|hundreds?|thousands?)\b(?! ?(?:%|per cent|million|billion|bn|m\b))", re.IGNORECASE)
-_TITLE_BEFORE_NAME = r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President)"
-PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)*)")
+# Titles and roles a name follows ("Commissioner Johansson", "rapporteur Juan Fernando LÓPEZ AGUILAR"); a name's
+# words are capitalised or, as the European Parliament writes surnames, all in capitals.
+_TITLE_BEFORE_NAME = (r"(?:Mr|Ms|Mrs|Dr|President|Commissioner|Minister|Prime Minister|Director|Ambassador|Vice-President|"
+                      r"(?i:rapporteur|MEP|Secretary[- ]General|Chair(?:man|woman|person)?|Spokes(?:person|man|woman)|"
+                      r"Mayor|Governor|Envoy|High Representative|Special Representative))")
+_NAME_WORD = r"(?:[A-Z][a-zà-ÿ]+|[A-ZÀ-Þ]{2,}(?![a-zà-ÿ]))"
+PERSON = re.compile(r"\b" + _TITLE_BEFORE_NAME + r"\.? (?P<name>(?:(?:von der|van der|de|da) )?" + _NAME_WORD
+                    + r"(?: " + _NAME_WORD + r")*)")
 
 INTENTS = ("status", "who_leads", "person", "when", "how_much", "how_many", "how_often", "list", "comparison",
            "definition", "where", "why", "what_done", "yes_no", "other")
@@ -301,7 +311,9 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
     match = PRESUPPOSITION.search(question)
     if match:
         verb = match.group("verb").lower()
-        presupposition = " ".join(f"{match.group('subject')} {match.group('verb')}{match.group('rest')}".split()).rstrip("?")
+        # With its auxiliary, so that the premise reads as a sentence: "Pakistan did refuse ...", "the facility was shut down".
+        presupposition = " ".join(f"{match.group('subject')} {match.group('aux').lower()} {match.group('passive') or ''} "
+                                  f"{match.group('verb')}{match.group('rest')}".split()).rstrip("?")
     targets = Targets(tuple(str(r) for r in references), countries, terms, names)
     # A definition asks what its target is and nothing more ("what does FRESO stand for"): no focus beyond it.
     focus = "" if intent == "definition" else focus_of(question, targets, glossary, common_words)

@@ -21,6 +21,9 @@ from assistant.search.locators import LocatorReference, locator_references
     ("what's the latest on EUAA support to Cyprus", True),
     ("Who leads action 12?", False),
     ("How much did the EU give Tunisia?", False),
+    # a status agreement is a kind of agreement: asking which there are is no status question
+    ("Which countries have signed Frontex status agreements?", False),
+    ("Where does the status agreement with Albania stand?", True),
 ])
 def test_status_questions_are_recognised(question, status):
     assert is_status_question(question) is status
@@ -64,6 +67,11 @@ def test_the_asked_kind_of_answer_is_read_from_the_question(question, kind):
     ("The contract is expected to be finalised by the end of summer 2024.", "date", True),
     ("The agreement is to be signed in the coming weeks.", "date", True),
     ("The end of the project is not in sight.", "date", False),
+    # persons: a title or role and a name, the Parliament's capitalised surnames too
+    ("The bill, by rapporteur Juan Fernando LÓPEZ AGUILAR (ES, S&D), was confirmed.", "person", True),
+    ("High Representative Josep Borrell met the ministers.", "person", True),
+    ("The rapporteur presented the report.", "person", False),
+    ("Lead actor(s): Commission, MS", "person", False),
 ])
 def test_amounts_and_dates_are_found_in_sentences(sentence, kind, present):
     assert has_answer_kind(sentence, kind) is present
@@ -73,6 +81,28 @@ def test_amounts_and_dates_are_found_in_sentences(sentence, kind, present):
                                       "Who represented the Commission's team at the meeting?"])
 def test_who_headed_a_delegation_or_side_asks_for_a_person(question):
     assert analyse(question, Glossary([], [], [])).intent == "person"
+
+
+@pytest.mark.parametrize("question", ["Who is the mayor of Athens?", "who was the rapporteur on the pact",
+                                      "Who is the EU's special representative for the Sahel?",
+                                      "who is the current secretary general of the council"])
+def test_who_holds_a_role_asks_for_a_person(question):
+    assert analyse(question, Glossary([], [], [])).intent == "person"
+
+
+@pytest.mark.parametrize("question, premise", [
+    ("Why was the coastguard training centre shut down?", "the coastguard training centre was shut down"),
+    ("why were the talks with Mauritania frozen", "the talks with Mauritania were frozen"),
+    ("Why has the pilot project been discontinued?", "the pilot project has been discontinued"),
+    ("Why did Pakistan refuse to join the alliance?", "Pakistan did refuse to join the alliance"),
+])
+def test_a_why_question_about_a_stop_takes_it_for_granted_as_a_sentence(question, premise):
+    analysis = analyse(question, Glossary([], [], []))
+    assert analysis.intent == "why" and analysis.presupposition == premise
+
+
+def test_a_why_question_about_no_stop_has_no_premise_to_check():
+    assert analyse("Why was the pilot project launched?", Glossary([], [], [])).presupposition == ""
 
 
 def test_who_leads_an_action_still_asks_for_the_lead_actors():

@@ -142,6 +142,13 @@ def test_a_figure_in_the_matching_sentence_is_answered(engine, question, figure)
     assert not answer.abstained and figure in answer.answer, answer.answer
 
 
+def test_a_premise_of_closing_down_what_the_documents_report_as_running_is_not_taken_for_granted(engine):
+    answer = engine.ask("Why was the Talent Partnership with Bangladesh discontinued?")
+    assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer
+    assert "the premise that the Talent Partnership with Bangladesh was discontinued" in answer.answer
+    assert "Bangladesh" in answer.citations[0].quote
+
+
 def test_a_premise_the_documents_contradict_is_not_taken_for_granted(engine):
     answer = engine.ask("Why did Pakistan refuse to join the Global Alliance to Counter Migrant Smuggling?")
     assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer
