@@ -76,6 +76,17 @@ def unknown_acronym(question: str, knows: Callable[[str], bool]) -> str:
     return ""
 
 
+# A named body or instrument: capitalised words (with "of", "for", "on", "and", "the" between them) that end in a
+# noun naming one: "European Migrant Smuggling Centre", "EU Blue Card", "Global Compact for Migration".
+_BODY_NOUN = (r"(?:Centre|Center|Agency|Office|Fund|Facility|Programme|Program|Network|Unit|Mechanism|Initiative|"
+              r"Platform|Regulation|Directive|Card|Committee|Board|Authority|Instrument|Forum|Observatory|Institute|"
+              r"Foundation|Service|Scheme|Task ?Force|Coalition|Court|Compact|Charter|Convention|Treaty)")
+_CAPITALISED = r"(?:[A-Z][\w’'-]*)"
+_CONNECTORS = ("the", "of", "for", "on", "and", "against", "in")
+NAMED_BODY = re.compile(rf"(?<![\w-]){_CAPITALISED}(?:\s+(?:(?:of|for|on|and|the|against|in)\s+)*{_CAPITALISED})*?\s+"
+                        rf"{_BODY_NOUN}s?(?![\w-])")
+
+
 class AbstentionRules:
     """The rules, with what they need from the index read once."""
 
@@ -138,6 +149,37 @@ class AbstentionRules:
                 if not self.mentions(part) and not self.mentions(part.rstrip("s")):
                     return part
         return ""
+
+    def unknown_body(self, question: str) -> str:
+        """A named body or instrument of two capitalised words or more ("the European Migrant Smuggling Centre") that
+        no document contains as a phrase, in any case or hyphenation, and the glossary does not know; or ''.
+
+        Each of its words may be common ("European", "Centre") and in the corpus, so the one-word name rule does
+        not see it; the name as a whole is what the documents would have to mention."""
+        opening = question.lstrip()[:1].isupper() and len(question) - len(question.lstrip())
+        for match in NAMED_BODY.finditer(question):
+            words = match.group(0).split()
+            if match.start() == opening:
+                words = words[1:]  # the question's own first word ("Has", "Which") is capitalised as any first word is
+            owners = [i for i, word in enumerate(words) if re.search(r"['’]s?$", word)]
+            if owners:
+                words = words[owners[-1] + 1:]  # "Europol's European Migrant Smuggling Centre": the body is after the owner
+            while words and words[0].lower() in _CONNECTORS:
+                words = words[1:]
+            if len(words) < 2:
+                continue
+            name = " ".join(words)
+            if any(term not in words for term in self._glossary.terms_in(name)):
+                continue  # the glossary knows it by its expansion: "Forced Return Escort and Support Officer"
+            stems = (words, words[1:] if words[0] in ("EU", "European") else [], words[:-1])
+            if any(self._mentions_any_spelling(" ".join(stem)) for stem in stems
+                   if len(stem) >= 2 or (len(stem) == 1 and stem[0].lower() not in self._common and len(stem[0]) > 2)):
+                continue  # "EU Talent Pool Regulation", "Frontex Office": the documents' "Talent Pool", "Frontex"
+            return name
+        return ""
+
+    def _mentions_any_spelling(self, name: str) -> bool:
+        return any(self.mentions(v) for v in {name, name.replace("-", " "), re.sub(r"\s+", "-", name)})
 
     def after_the_documents(self, question: str) -> str:
         """A question about what happened at a time later than the newest document cannot be answered."""

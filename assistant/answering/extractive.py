@@ -210,6 +210,8 @@ class Answerer:
     def _unknown(self, question: str, analysis: QuestionAnalysis) -> str:
         country = self.rules.unknown_country(question)
         name = country or self.rules.unknown_name(analysis)
+        if not name and (body := self.rules.unknown_body(question)):
+            name = f"the {body}"
         return f"The documents do not mention {name}." if name else ""
 
     def _attribute_missing(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> bool:

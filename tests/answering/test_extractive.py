@@ -142,6 +142,27 @@ def test_a_figure_in_the_matching_sentence_is_answered(engine, question, figure)
     assert not answer.abstained and figure in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize("question, body", [
+    ("What is the European Asylum Support Office doing in Cyprus?", "the European Asylum Support Office"),
+    ("does the EU Blue Card help egyptians", "the EU Blue Card"),
+    ("How much has the EU Trust Fund for Africa spent in Libya?", "the EU Trust Fund"),
+])
+def test_a_named_body_of_common_words_no_document_mentions_is_refused(engine, question, body):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.abstention == "not_in_documents", answer.answer
+    assert f"The documents do not mention {body}." in answer.notes
+
+
+@pytest.mark.parametrize("question", [
+    "What did the Solidarity Platform decide?",  # in the letter's annex
+    "What does the EU Talent Pool Regulation say?",  # the documents' Talent Pool regulation
+    "What does the Frontex Liaison Office in Ankara do?",  # Frontex is known; the name is the question's own
+])
+def test_a_named_body_the_documents_know_by_part_of_its_name_is_not_refused_as_unknown(engine, question):
+    answer = engine.ask(question)
+    assert not any(note.startswith("The documents do not mention") for note in answer.notes), answer.notes
+
+
 def test_a_premise_of_closing_down_what_the_documents_report_as_running_is_not_taken_for_granted(engine):
     answer = engine.ask("Why was the Talent Partnership with Bangladesh discontinued?")
     assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer
