@@ -57,7 +57,8 @@ def test_the_saved_ranks_give_back_the_reported_metrics(evaluation):
 
 
 def test_the_committed_reference_is_small_slim_and_covers_the_gold_set():
-    assert REFERENCE.stat().st_size < 250_000
+    # Small per question (some 600 bytes: ranks, flags and hashes), so the bound grows with the gold set.
+    assert REFERENCE.stat().st_size < 700 * len(load_gold(GOLD))
     reference = load_run(REFERENCE)
     assert reference["slim"] and reference["id"] == "reference"
     assert not any("answer" in a for a in reference["answers"].values())
