@@ -83,7 +83,7 @@ _BODY_NOUN = (r"(?:Centre|Center|Agency|Office|Fund|Facility|Programme|Program|N
               r"Foundation|Service|Scheme|Task ?Force|Coalition|Court|Compact|Charter|Convention|Treaty)")
 _CAPITALISED = r"(?:[A-Z][\w’'-]*)"
 _CONNECTORS = ("the", "of", "for", "on", "and", "against", "in")
-NAMED_BODY = re.compile(rf"(?<![\w-]){_CAPITALISED}(?:\s+(?:(?:of|for|on|and|the|against|in)\s+)*{_CAPITALISED})*?\s+"
+NAMED_BODY = re.compile(rf"(?<![\w-]){_CAPITALISED}(?:\s+(?:(?:{'|'.join(_CONNECTORS)})\s+)*{_CAPITALISED})*?\s+"
                         rf"{_BODY_NOUN}s?(?![\w-])")
 
 
@@ -156,7 +156,7 @@ class AbstentionRules:
 
         Each of its words may be common ("European", "Centre") and in the corpus, so the one-word name rule does
         not see it; the name as a whole is what the documents would have to mention."""
-        opening = question.lstrip()[:1].isupper() and len(question) - len(question.lstrip())
+        opening = len(question) - len(question.lstrip())  # where the question's first word starts
         for match in NAMED_BODY.finditer(question):
             words = match.group(0).split()
             if match.start() == opening:

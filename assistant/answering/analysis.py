@@ -124,7 +124,7 @@ PRESUPPOSITION = re.compile(
     r"suspend\w*|halt\w*|drop(?:ped)?|fail(?:ed)?|quit|leave|left|terminat\w*|clos(?:e|ed)|block\w*|decline\w*|"
     r"oppos\w*|scrap\w*|delay\w*|postpon\w*|lose|lost|shut(?:ting)? down|shut|discontinu\w*|abolish\w*|dissolv\w*|"
     r"disband\w*|phas(?:e|ed|ing) out|wound up|wind(?:ing)? (?:up|down)|collaps\w*|br(?:oke|eak|oken) (?:down|off)|"
-    r"stall\w*|froze|frozen|freez\w*|exit\w*|abandon\w*)\b(?P<rest>.*)$",
+    r"stall\w*|froze|frozen|freez\w*|exit\w*)\b(?P<rest>.*)$",
     re.IGNORECASE)
 PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out|outcome|result|say|said|"
                         r"signed|adopted|held)\b", re.IGNORECASE)
