@@ -376,6 +376,11 @@ _TOPIC_WORDS = frozenset("""what whats is are was were the a an on about of for 
 updates anything something tell me us say says said situation state status current currently now today there any
 happening going happened developments progress overview summary summarise summarize give please""".split())
 _LOCATOR_WORDS = frozenset("action actions annex item items section sections point measure pillar paragraph no".split())
+# What a question about a named unit's purpose adds ("What does action 5 aim at?", "the objective of annex item 3"):
+# the unit's own text, its first cell above all, answers it.
+_PURPOSE_WORDS = frozenset("""aim aims aimed at objective objectives goal goals purpose purposes intended intend meant
+do does did it its this that cover covers concern concerns involve involves seek seeks foresee foresees envisage
+envisages mean means for""".split())
 
 
 def is_topic_question(analysis: QuestionAnalysis, glossary: Glossary) -> bool:
@@ -391,7 +396,8 @@ def is_topic_question(analysis: QuestionAnalysis, glossary: Glossary) -> bool:
     names = {n.lower() for n in targets.names}  # names the corpus has (an unknown one was refused before this)
     for word in re.findall(r"[\wÀ-ÿ'’-]+", analysis.question):
         lower = word.lower().strip("'’")
-        if lower in _TOPIC_WORDS or lower in names or lower.isdigit() or (targets.locators and lower in _LOCATOR_WORDS):
+        if lower in _TOPIC_WORDS or lower in names or lower.isdigit() or (
+                targets.locators and (lower in _LOCATOR_WORDS or lower in _PURPOSE_WORDS)):
             continue
         if glossary.countries_in(word) or glossary.terms_in(word):
             continue

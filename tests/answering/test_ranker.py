@@ -25,7 +25,10 @@ def test_the_committed_ranker_is_what_the_fit_split_gives(refit):
     """A change of features, retrieval or gold that is not followed by `python -m eval.fit_ranker` fails here."""
     fitted, _ = refit
     committed = ranker_from_dict(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
-    np.testing.assert_allclose(committed.weights, fitted.weights, atol=1e-4)
+    # The int8 ONNX encoder's vectors differ in their last digits from one CPU to another (the same fit on an AMD
+    # EPYC and an Intel Xeon here: weights up to 0.022 apart, selection and thresholds the same); a change of
+    # features or gold moves them further.
+    np.testing.assert_allclose(committed.weights, fitted.weights, atol=0.05)
     assert (committed.keep_ratio, committed.keep_floor) == (fitted.keep_ratio, fitted.keep_floor)
     assert committed.answer_threshold == pytest.approx(fitted.answer_threshold)
     assert committed.typed_ratio == pytest.approx(fitted.typed_ratio)
@@ -54,8 +57,11 @@ def test_the_typed_ratio_was_calibrated_with_the_threshold_within_the_false_abst
 def test_the_cross_lingual_model_is_fitted_on_translated_fit_questions_and_calibrated_on_calibrate(refit):
     fitted, report = refit
     committed = ranker_from_dict(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
-    np.testing.assert_allclose(committed.cross_lingual["weights"], fitted.cross_lingual["weights"], atol=1e-4)
-    assert committed.cross_lingual["threshold"] == pytest.approx(fitted.cross_lingual["threshold"])
+    # CPU-dependent last digits as above, larger for this barely regularised model of 74 questions (weights up to
+    # 0.073 apart); on 69 calibrate questions they moved its threshold two grid steps
+    # (0.32 on an AMD EPYC, 0.30 on an Intel Xeon here).
+    np.testing.assert_allclose(committed.cross_lingual["weights"], fitted.cross_lingual["weights"], atol=0.1)
+    assert committed.cross_lingual["threshold"] == pytest.approx(fitted.cross_lingual["threshold"], abs=0.03)
     crossed = report["cross_lingual"]
     assert crossed["fitted_on"].startswith("translated fit split") and crossed["calibrate_questions"] > 0
     chosen = next(r for r in crossed["calibration"] if r["threshold"] == crossed["threshold"])

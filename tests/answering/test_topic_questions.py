@@ -29,3 +29,13 @@ def test_a_topic_question_is_answered_from_the_passages_about_its_topic(engine, 
 def test_a_topic_the_documents_never_mention_still_abstains(engine):
     answer = engine.ask("any news on Paraguay?")
     assert answer.abstained and "Paraguay" in " ".join(answer.notes), answer.answer
+
+
+@pytest.mark.parametrize("question", ["What does action 5 aim at?", "What is the purpose of annex item 3?",
+                                      "what is action 9 for", "What does action 21 involve?"])
+def test_asking_what_a_named_unit_is_for_is_a_topic_question(engine, question):
+    assert is_topic_question(analyse(question, engine.glossary), engine.glossary)
+
+
+def test_purpose_words_without_a_named_unit_still_ask_for_more(engine):
+    assert not is_topic_question(analyse("What does Frontex aim at in Egypt?", engine.glossary), engine.glossary)
