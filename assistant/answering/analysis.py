@@ -380,7 +380,7 @@ _LOCATOR_WORDS = frozenset("action actions annex item items section sections poi
 # the unit's own text, its first cell above all, answers it.
 _PURPOSE_WORDS = frozenset("""aim aims aimed at objective objectives goal goals purpose purposes intended intend meant
 do does did it its this that cover covers concern concerns involve involves seek seeks foresee foresees envisage
-envisages mean means for""".split())
+envisages mean means""".split())
 
 
 def is_topic_question(analysis: QuestionAnalysis, glossary: Glossary) -> bool:
