@@ -27,6 +27,7 @@ from assistant.answering.candidates import (
     answerability_features,
     candidates_for,
     featurize,
+    is_heading_title,
 )
 from assistant.answering.compose import compose, with_structure, write_answer
 from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
@@ -98,7 +99,7 @@ class Answerer:
         for candidate, p in zip(reading.candidates, ranker.probabilities(matrix)):
             candidate.score = float(p)
         usable = [c for c in reading.candidates if not (c.facts.signature or c.facts.heading)
-                  and (c.sentence.field != "title" or self._only_title(c))]
+                  and (not is_heading_title(c) or self._only_title(c))]
         # A unit the question names is read first, always: its best sentence leads whatever the scores elsewhere.
         reading.ranked = sorted(usable, key=lambda c: (not c.hit.named, -c.score, c.hit.rank, c.sentence.position))
 

@@ -213,6 +213,27 @@ def test_no_answer_is_only_a_signature_a_salutation_or_a_heading(engine):
         assert not any(q in ("Ursula von der Leyen", "Yours sincerely,", "Dear colleagues,") for q in quotes), quotes
 
 
+@pytest.mark.parametrize(("question", "locator", "commitment"), [
+    ("What will the EU Asylum Agency report on regularly?", "Annex item 8", "report regularly on the reception conditions"),
+    ("What lists should the EU have, according to the June 2023 letter?", "Annex item 7",
+     "common lists of Safe Third Countries and Safe Countries of Origin"),
+])
+def test_a_question_about_what_a_row_commits_to_is_answered_by_the_row_s_own_first_cell(engine, question, locator,
+                                                                                      commitment):
+    """An annex item's or an action's first cell is the commitment itself, not a heading: it may be quoted."""
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.answer
+    assert commitment in answer.sentences[0].quote and answer.citations[0].unit.locator == locator, answer.answer
+
+
+def test_a_row_s_first_cell_is_quoted_once_beside_its_facts(engine):
+    answer = engine.ask("What does action 5 aim at?")
+    quotes = [s.quote for s in answer.sentences]
+    title = next(s.text for s in engine.index.sentences if s.unit_id == answer.citations[0].unit.unit_id
+                 and s.field == "title")
+    assert answer.citations[0].unit.locator == "Action 5" and quotes.count(title) == 1, quotes
+
+
 @pytest.mark.parametrize("question", ["whats the status of action 7", "Frontex FRESO Cyprus", "EURP", "recamas"])
 def test_short_english_queries_of_names_and_acronyms_are_not_taken_for_another_language(engine, question):
     assert engine.ask(question).abstention != "language_not_supported"
@@ -229,15 +250,21 @@ def test_a_question_about_the_plan_itself_is_answered_by_the_plan(engine, questi
 
 def test_an_outcome_question_about_an_event_only_announced_still_says_so():
     """The rule itself: an outcome question whose best passage is a plan gets "only as planned", a plan question not."""
-    from types import SimpleNamespace
-
     from assistant.answering.abstention import AbstentionRules
 
-    planned = [SimpleNamespace(sentence=SimpleNamespace(text="The ministerial meeting is to be held in Q4 2024."))]
+    planned = [_action_sentence("The ministerial meeting is to be held in Q4 2024.")]
     outcome = analyse_question("What was the outcome of the ministerial meeting?")
     plan = analyse_question("What outcome is expected from the ministerial meeting?")
     assert AbstentionRules.only_planned(outcome, planned) is planned[0]
     assert AbstentionRules.only_planned(plan, planned) is None
+
+
+def _action_sentence(text: str, field: str = "comments"):
+    """A stand-in for a ranked candidate, for the rules alone: a sentence of one of an action's columns."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(sentence=SimpleNamespace(text=text, field=field),
+                           hit=SimpleNamespace(unit=SimpleNamespace(kind="action")))
 
 
 def analyse_question(question: str):
@@ -265,13 +292,23 @@ def test_a_question_about_the_final_outcome_of_something_still_under_way_is_told
     assert answer.abstained and answer.abstention == "only_planned", answer.answer
 
 
+def test_an_outcome_the_documents_report_is_answered_however_the_question_asks_for_it(engine):
+    answer = engine.ask("When did the Roundtable with Pakistan actually take place?")
+    assert not answer.abstained and "23 April 2024" in answer.answer, answer.answer
+
+
+def test_a_commitment_in_the_future_tense_is_not_taken_for_the_outcome_still_being_planned(engine):
+    """Annex item 12 commits that the Commission 'will launch' the partnership with Tunisia; the letter's own text says
+    it was agreed in April. The row's first cell is what was promised, not what became of it."""
+    answer = engine.ask("Did the Commission eventually launch the anti-smuggling partnership with Tunisia?")
+    assert not answer.abstained and any("agreed" in s.quote for s in answer.sentences), answer.answer
+
+
 def test_an_ongoing_sentence_answers_a_question_about_the_current_state():
     """The same passage answers "is it signed yet?": only final-outcome wording turns a question into an outcome one."""
-    from types import SimpleNamespace
-
     from assistant.answering.abstention import AbstentionRules
 
-    ongoing = [SimpleNamespace(sentence=SimpleNamespace(text="Legislative negotiations are ongoing."))]
+    ongoing = [_action_sentence("Legislative negotiations are ongoing.")]
     assert AbstentionRules.only_planned(analyse_question("Was the regulation adopted in the end?"), ongoing) is ongoing[0]
     assert AbstentionRules.only_planned(analyse_question("Has the regulation been adopted?"), ongoing) is None
 
@@ -294,12 +331,9 @@ def test_which_organisation_asks_for_one_doer_and_which_agencies_for_a_list(ques
 
 def test_a_way_ahead_answers_no_question_about_the_final_outcome():
     """An action's Way ahead is what was still to be done: it cannot say how the matter ended."""
-    from types import SimpleNamespace
-
     from assistant.answering.abstention import AbstentionRules
 
-    way_ahead = [SimpleNamespace(sentence=SimpleNamespace(text="Develop an operational partnership with Pakistan.",
-                                                          field="way_ahead"))]
+    way_ahead = [_action_sentence("Develop an operational partnership with Pakistan.", "way_ahead")]
     ended = analyse_question("Was the operational partnership with Pakistan eventually concluded?")
     assert AbstentionRules.only_planned(ended, way_ahead) is way_ahead[0]
     assert AbstentionRules.only_planned(analyse_question("What was agreed with Pakistan?"), way_ahead) is None
