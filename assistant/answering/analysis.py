@@ -102,7 +102,7 @@ DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|del
 PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|foreseen|meant to|intended|"
                            r"set to|going to|envisaged|will|would)\b", re.IGNORECASE)
 # The final outcome, which a document can only tell if it came after it: "was it eventually concluded".
-_FINAL_WORDS = r"finally|eventually|in the end|ultimately|at last"
+_FINAL_WORDS = r"finally|eventually|in the end|ultimately|at last|actuall?y"
 FINAL_OUTCOME = re.compile(rf"\b({_FINAL_WORDS})\b", re.IGNORECASE)
 # What the question asks about an event the documents may only announce: its outcome, content or date.
 OUTCOME_QUESTION = re.compile(r"\b(outcome|results?|resulted|conclu\w+|decided|decide|decision|agreed|"

@@ -284,9 +284,11 @@ def test_naming_an_action_plan_is_not_asking_about_a_plan():
 
 
 @pytest.mark.parametrize("question", ["Was the Pakistan Talent Partnership contract with GIZ eventually signed?",
-                                      "what did the EUAA analysis of reception conditions conclude in the end"])
+                                      "what did the EUAA analysis of reception conditions conclude in the end",
+                                      "Was the contract with GIZ actually signed?",
+                                      "Did the Egypt-Italy mobility scheme actually start?"])
 def test_a_question_about_the_final_outcome_of_something_still_under_way_is_told_it_is_only_planned(engine, question):
-    """'finally', 'eventually', 'in the end' ask for an outcome; a passage saying the work is under negotiation or
+    """'finally', 'eventually', 'in the end', 'actually' ask for an outcome; a passage saying the work is under negotiation or
     ongoing does not give one, even when it is not the best-ranked sentence."""
     answer = engine.ask(question)
     assert answer.abstained and answer.abstention == "only_planned", answer.answer
