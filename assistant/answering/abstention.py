@@ -26,7 +26,7 @@ from assistant.answering.analysis import (
     QuestionAnalysis,
 )
 from assistant.answering import weights as w
-from assistant.answering.candidates import FEATURES, ROW_KINDS, Candidate
+from assistant.answering.candidates import FEATURES, Candidate, is_row_title
 from assistant.index import LoadedIndex
 from assistant.ingest import Glossary, human_date, month_number, short_label
 from assistant.records import Document
@@ -214,7 +214,7 @@ class AbstentionRules:
         final = bool(FINAL_OUTCOME.search(analysis.question))
         # A row's first cell is the commitment, in the future tense whatever became of it ("The Commission will
         # launch ..."): the outcome is told in the row's other fields and the other passages, which are read instead.
-        told = [c for c in ranked if not (c.sentence.field == "title" and c.hit.unit.kind in ROW_KINDS)]
+        told = [c for c in ranked if not is_row_title(c)]
         for position, candidate in enumerate(told[:w.TYPE_WINDOW]):
             planned = PLANNED.search(candidate.sentence.text) or (final and candidate.sentence.field == "way_ahead")
             if planned and (position == 0 or candidate.features[overlap] >= w.ABOUT_OVERLAP):

@@ -165,12 +165,15 @@ def _terms(text: str) -> tuple[str, ...]:
 ROW_KINDS = ("action", "annex_item")  # table rows: their first cell is the commitment itself, not a heading
 
 
-def is_heading_title(candidate: Candidate) -> bool:
-    """A title that only names what follows: a letter section's or a report's heading, not a table row's first cell.
+def is_row_title(candidate: Candidate) -> bool:
+    """An action's or an annex item's first cell: what was committed ("The Commission will also advance Frontex
+    Status agreements with Mauritania and Senegal"), which a question about the commitment is answered by quoting."""
+    return candidate.sentence.field == "title" and candidate.hit.unit.kind in ROW_KINDS
 
-    An action's or an annex item's first cell is what was committed ("The Commission will also advance Frontex
-    Status agreements with Mauritania and Senegal"): a question about the commitment is answered by quoting it."""
-    return candidate.sentence.field == "title" and candidate.hit.unit.kind not in ROW_KINDS
+
+def is_heading_title(candidate: Candidate) -> bool:
+    """A title that only names what follows: a letter section's or a report's heading, not a table row's first cell."""
+    return candidate.sentence.field == "title" and not is_row_title(candidate)
 
 
 def candidates_for(table: SentenceTable, hits: list[Hit]) -> list[Candidate]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from assistant.answering import weights as w
 from assistant.answering.analysis import ASKED_EVENT, DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
-from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable, _terms
+from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable, _terms, is_row_title
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
 from assistant.records import Answer, AnswerSentence, Citation, Document
@@ -51,6 +51,10 @@ def _select(ranked: list[Candidate], countries: set[str], table: SentenceTable, 
             continue  # another passage joins only on these terms
         per_unit[unit_id] = per_unit.get(unit_id, 0) + 1
         chosen.append(candidate)
+    if is_row_title(best) and per_unit[best.hit.unit.unit_id] == 1:
+        # A row's first cell restates what the question asks about; alone it says nothing of what became of it.
+        fact = next((c for c in ranked[1:] if c.hit.unit.unit_id == best.hit.unit.unit_id and not is_row_title(c)), None)
+        chosen = _after_best(chosen, fact)
     return chosen
 
 

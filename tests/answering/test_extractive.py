@@ -205,6 +205,19 @@ def test_a_lead_in_brings_the_items_it_introduces(engine):
                     assert number + 1 < len(answer.sentences), (item.id, lines)
 
 
+def test_a_row_s_first_cell_never_answers_alone_when_the_row_says_more(engine):
+    """The first cell restates what the question asks about; a fact of the same row comes with it."""
+    titles = {s.unit_id: s.text for s in engine.index.sentences if s.field == "title"}
+    facts = {s.unit_id for s in engine.index.sentences if s.field != "title"}
+    for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"):
+        answer = engine.ask(item.question)
+        if answer.abstained or not answer.sentences:
+            continue
+        first = answer.sentences[0]
+        if first.quote == titles.get(first.unit_id) and first.unit_id in facts:
+            assert any(s.unit_id == first.unit_id for s in answer.sentences[1:]), (item.id, answer.answer)
+
+
 def test_no_answer_is_only_a_signature_a_salutation_or_a_heading(engine):
     for question in ("Who signed the Commission President's letter?", "How does the letter open?",
                      "What does the letter say about the way forward?"):
