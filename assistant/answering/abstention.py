@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 from typing import Callable
 
 from assistant.answering.analysis import (
@@ -214,8 +215,8 @@ class AbstentionRules:
         final = bool(FINAL_OUTCOME.search(analysis.question))
         # A row's first cell is the commitment, in the future tense whatever became of it ("The Commission will
         # launch ..."): the outcome is told in the row's other fields and the other passages, which are read instead.
-        told = [c for c in ranked if not is_row_title(c)]
-        for position, candidate in enumerate(told[:w.TYPE_WINDOW]):
+        told = islice((c for c in ranked if not is_row_title(c)), w.TYPE_WINDOW)
+        for position, candidate in enumerate(told):
             planned = PLANNED.search(candidate.sentence.text) or (final and candidate.sentence.field == "way_ahead")
             if planned and (position == 0 or candidate.features[overlap] >= w.ABOUT_OVERLAP):
                 return candidate

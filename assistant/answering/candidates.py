@@ -24,6 +24,7 @@ from assistant.index.bm25 import tokenize
 from assistant.ingest import REDACTED, Glossary
 from assistant.records import Hit, Sentence
 from assistant.search import PreparedQuestion
+from assistant.search.locators import NUMBERED_KINDS
 
 FIELDS = ("title", "lead_actors", "status", "way_ahead", "comments", "body", "state_of_play", "letter_text",
           "progress", "footnotes")
@@ -162,13 +163,10 @@ def _terms(text: str) -> tuple[str, ...]:
     return _terms_cached(text)
 
 
-ROW_KINDS = ("action", "annex_item")  # table rows: their first cell is the commitment itself, not a heading
-
-
 def is_row_title(candidate: Candidate) -> bool:
     """An action's or an annex item's first cell: what was committed ("The Commission will also advance Frontex
     Status agreements with Mauritania and Senegal"), which a question about the commitment is answered by quoting."""
-    return candidate.sentence.field == "title" and candidate.hit.unit.kind in ROW_KINDS
+    return candidate.sentence.field == "title" and candidate.hit.unit.kind in NUMBERED_KINDS  # the table rows
 
 
 def is_heading_title(candidate: Candidate) -> bool:

@@ -27,10 +27,14 @@ def test_bulgaria_status_answer_states_the_status_and_cites_actions_21_and_20(en
     assert answer.citations[0].unit.doc_date == "2024-07-22"
 
 
-def test_every_answer_sentence_is_verbatim_in_the_passage_it_cites(engine):
-    gold = load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")
-    for item in gold:
-        answer = engine.ask(item.question)
+@pytest.fixture(scope="module")
+def gold_answers(engine):
+    """Every gold question with its answer, asked once for the tests that check a property of every answer."""
+    return [(item, engine.ask(item.question)) for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")]
+
+
+def test_every_answer_sentence_is_verbatim_in_the_passage_it_cites(gold_answers):
+    for item, answer in gold_answers:
         retrieved = {h.unit.unit_id for h in answer.hits}
         by_n = {c.n: c for c in answer.citations}
         for sentence in answer.sentences:
@@ -193,9 +197,8 @@ def test_status_answers_lead_with_the_newest_document_and_call_older_ones_histor
     assert all(h.startswith("Earlier, ") for h in headings[1:])
 
 
-def test_a_lead_in_brings_the_items_it_introduces(engine):
-    for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"):
-        answer = engine.ask(item.question)
+def test_a_lead_in_brings_the_items_it_introduces(engine, gold_answers):
+    for item, answer in gold_answers:
         lines = answer.answer.split("\n")
         for number, sentence in enumerate(answer.sentences):
             if sentence.quote.endswith(":"):
@@ -205,12 +208,11 @@ def test_a_lead_in_brings_the_items_it_introduces(engine):
                     assert number + 1 < len(answer.sentences), (item.id, lines)
 
 
-def test_a_row_s_first_cell_never_answers_alone_when_the_row_says_more(engine):
+def test_a_row_s_first_cell_never_answers_alone_when_the_row_says_more(engine, gold_answers):
     """The first cell restates what the question asks about; a fact of the same row comes with it."""
     titles = {s.unit_id: s.text for s in engine.index.sentences if s.field == "title"}
     facts = {s.unit_id for s in engine.index.sentences if s.field != "title"}
-    for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"):
-        answer = engine.ask(item.question)
+    for item, answer in gold_answers:
         if answer.abstained or not answer.sentences:
             continue
         first = answer.sentences[0]
