@@ -60,6 +60,7 @@ class Retriever:
     def __post_init__(self) -> None:
         # Everything below is read from structures the index build wrote: nothing here passes over the chunks.
         self._query_cache: dict[str, np.ndarray] = {}
+        self._sentence_chunks: dict[int, int] = {}  # sentence row -> the chunk that holds it (`_chunk_of_sentence`)
         self._entries: list | None = None
         self.locators = LocatorTable.of_index(self.index)
         self.common_words = common_words(model_path(self.index.model))  # English words of the model's vocabulary
@@ -124,6 +125,12 @@ class Retriever:
 
     def _chunk_of_sentence(self, sentence_row: int, unit_row: int) -> int:
         """The chunk that holds the sentence: the unit's only chunk, or the first whose text contains it."""
+        row = self._sentence_chunks.get(sentence_row)
+        if row is None:  # kept: the index does not change under a retriever, and each question reads ~100 sentences
+            row = self._sentence_chunks[sentence_row] = self._find_chunk_of_sentence(sentence_row, unit_row)
+        return row
+
+    def _find_chunk_of_sentence(self, sentence_row: int, unit_row: int) -> int:
         first, count = (int(v) for v in self.index.unit_chunks[unit_row])
         if count <= 1:
             return first
