@@ -46,6 +46,23 @@ DOER_VERBS = {  # what the question asks the doer of, and the passive that names
 DOER_QUESTIONS = {kind: re.compile(rf"\b(?:{asked})\b", re.IGNORECASE) for kind, (asked, _) in DOER_VERBS.items()}
 DOER_SENTENCES = {kind: re.compile(rf"\b(?:{named})\s+(?:\w+\s+){{0,2}}by\b", re.IGNORECASE)
                   for kind, (_, named) in DOER_VERBS.items()}
+# "who chaired the Solidarity Platform meeting", "who organised the conference": the organiser of an event, which
+# a Lead actor(s) field does not give; the documents name one in the text or not at all (`names_organiser`).
+EVENT_NOUNS = ("meeting", "conference", "workshop", "summit", "round ?table", "session", "forum", "seminar", "event",
+               "dialogue", "training", "taskforce", "task force", "talks", "consultation", "ministerial", "gathering",
+               "exercise", "mission", "visit")
+ORGANISER_QUESTION = re.compile(
+    r"\b(?:who|which (?:\w+ ){0,2}(?:organisation|organization|agency|body|country|member state|presidency|"
+    r"institution|partner)s?)\b.{0,60}?\b(?P<verb>(?:co-)?(?:organi[sz](?:e|es|ed|ing)|host(?:s|ed|ing)?|"
+    r"chair(?:s|ed|ing)?|conven(?:e|es|ed|ing)))\b.{0,80}?\b(?:" + "|".join(EVENT_NOUNS) + r")s?\b", re.IGNORECASE)
+_ORGANISER_PAST = {"organi": "organised", "host": "hosted", "chair": "chaired", "conven": "convened"}
+# A sentence that names who organised, chaired, hosted or convened something: "chaired by TR and HU", "held by OSCE
+# and the Hungarian Ministry", "Frontex organized together with ...", "under the Belgian Presidency".
+ORGANISER_SENTENCE = re.compile(
+    r"(?i:\b(?:(?:co-)?(?:organi[sz]ed|hosted|chaired|convened)|held|led)\s+(?:\w+\s+){0,3}by\b|"
+    r"\bunder the (?:[\w-]+ ){0,3}(?:chair(?:manship)?|presidency|auspices)\b)|"
+    r"\b(?:[A-Z][\w-]*|It|They|We)\s+(?:\([^)]*\)\s+)?(?:(?:has|have|had|will|is|are|was|were|also|jointly)\s+)?"
+    r"(?:co-)?(?:organi[sz](?:e|es|ed)|host(?:s|ed)|chair(?:s|ed)|conven(?:e|es|ed))\b")
 # "which agencies back the scheme", "which organisations took part": organisations are the answer, as a list.
 ORGANISATIONS_QUESTION = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:agencies|organisations|organizations|bodies|"
                                     r"institutions|authorities|actors|partners)\b", re.IGNORECASE)
@@ -199,9 +216,12 @@ class QuestionAnalysis:
     presupposition: str = ""  # "Frontex gave up its co-driver role", as the question takes it for granted
     presupposed_verb: str = ""
     focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
+    organiser_verb: str = ""  # "chaired" of "who chaired the meeting": the question asks an event's organiser
 
     @property
     def attribute(self) -> str:
+        if self.organiser_verb:
+            return f"who {self.organiser_verb} it"
         return ATTRIBUTE_WORDS.get(self.answer_type, "the answer")
 
     def looking_for(self) -> str:
@@ -326,7 +346,7 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
         question=question, intent=intent, answer_type=answer_type, targets=targets,
         references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
         presupposition=presupposition, presupposed_verb=verb,
-        focus=focus,
+        focus=focus, organiser_verb=asked_organiser(question, intent),
     )
 
 
@@ -350,6 +370,24 @@ def has_count(text: str) -> bool:
     stripped = re.sub(r"(€|EUR|USD|\$)\s?[\d.,]+|\b(?:Article|Art\.|point|paragraph|Action|item|section|Q[1-4]|No\.?)\s*\d+",
                       " ", stripped, flags=re.IGNORECASE)
     return bool(COUNT.search(stripped))
+
+
+def asked_organiser(question: str, intent: str) -> str:
+    """The past tense of the organising verb ("chaired") when a who-question asks who organised an event, else ''.
+
+    "Which presidency convened ..." reads as no plainer intent ("other"); a question that asks when or where the
+    event was is not asking its organiser."""
+    match = ORGANISER_QUESTION.search(question) if intent in ("who_leads", "other") else None
+    if match is None:
+        return ""
+    verb = match.group("verb").lower()
+    past = next(p for stem, p in _ORGANISER_PAST.items() if stem in verb)
+    return "co-" + past if verb.startswith("co-") else past
+
+
+def names_organiser(text: str) -> bool:
+    """Does the sentence name who organised, chaired, hosted or convened something?"""
+    return bool(ORGANISER_SENTENCE.search(text))
 
 
 def has_person(text: str, common_words: frozenset[str] = frozenset()) -> bool:

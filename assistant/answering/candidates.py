@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.answering.analysis import AMOUNT, DATE, FREQUENCY, YEAR, QuestionAnalysis, has_count, has_person
+from assistant.answering.analysis import (AMOUNT, DATE, EVENT_NOUNS, FREQUENCY, YEAR, QuestionAnalysis, has_count,
+                                         has_person, names_organiser)
 from assistant.index import LoadedIndex
 from assistant.index.bm25 import tokenize
 from assistant.ingest import REDACTED, Glossary
@@ -161,6 +162,25 @@ def _terms_cached(text: str) -> tuple[str, ...]:
 
 def _terms(text: str) -> tuple[str, ...]:
     return _terms_cached(text)
+
+
+# The words that ask for an organiser and say what kind of event, not which one: "chaired", "meeting", "held".
+_ORGANISING_WORDS = frozenset(_terms_cached(" ".join(
+    ["organise organised organize organized organises organising host hosts hosted hosting chair chairs chaired "
+     "chairing convene convenes convened convening co held took place",
+     *(noun.replace(" ?", " ") for noun in EVENT_NOUNS), *(noun.replace(" ?", " ") + "s" for noun in EVENT_NOUNS)])))
+
+
+def names_asked_organiser(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
+    """Does the sentence name who organised, chaired or hosted the event the question asks about? It must name an
+    organiser ("chaired by TR and HU") and share a word of the event's name as the question gives it ("Budapest
+    Process", "legal migration"): the chair of another meeting in the same passage does not answer."""
+    if not names_organiser(candidate.sentence.text):
+        return False
+    targets = analysis.targets
+    event = set(_terms(" ".join([analysis.focus, *targets.terms, *targets.names, *targets.countries])))
+    event -= _ORGANISING_WORDS
+    return not event or bool(event & candidate.facts.terms)
 
 
 def is_row_title(candidate: Candidate) -> bool:

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 from assistant.answering import weights as w
 from assistant.answering.analysis import ASKED_EVENT, DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
-from assistant.answering.candidates import TYPE_FLAGS, Candidate, SentenceTable, _terms, is_row_title
+from assistant.answering.candidates import (TYPE_FLAGS, Candidate, SentenceTable, _terms, is_row_title,
+                                           names_asked_organiser)
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
 from assistant.records import Answer, AnswerSentence, Citation, Document
@@ -86,6 +87,19 @@ def _with_doer(chosen: list[Candidate], ranked: list[Candidate], analysis) -> li
     doers = [c for c in ranked if named.search(c.sentence.text)]
     unit_id = chosen[0].hit.unit.unit_id
     return _after_best(chosen, next((c for c in doers if c.hit.unit.unit_id == unit_id), doers[0] if doers else None))
+
+
+def _organiser_first(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
+    """A question asking who organised, chaired or hosted an event is answered by the sentence that names the
+    organiser of that event ("chaired by TR and HU"), the best-ranked of those close to the top, which leads the
+    answer; a Lead actor(s) field names who leads the action, not who chaired one of its meetings, so it is left out."""
+    if not analysis.organiser_verb:
+        return chosen
+    close = ranked[:w.TYPE_WINDOW]
+    organiser = next((c for c in [*chosen, *close] if names_asked_organiser(analysis, c)), None)
+    if organiser is None:
+        return chosen
+    return [organiser, *(c for c in chosen if c is not organiser and c.sentence.field != "lead_actors")]
 
 
 def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> list[Candidate]:
@@ -161,6 +175,7 @@ def compose(reading, table: SentenceTable, max_sentences: int, documents: list[D
     chosen = _select(ranked, set(analysis.targets.countries), table, max_sentences, ranker)
     chosen = _with_type(chosen, ranked, analysis.answer_type)
     chosen = _with_doer(chosen, ranked, analysis)
+    chosen = _organiser_first(chosen, ranked, analysis)
     chosen = _with_event(chosen, ranked, analysis)
     chosen = with_structure(chosen, analysis.intent, table)
     if analysis.intent == "status" and chosen[0].hit.unit.kind == "action":

@@ -28,6 +28,7 @@ from assistant.answering.candidates import (
     candidates_for,
     featurize,
     is_heading_title,
+    names_asked_organiser,
 )
 from assistant.answering.compose import compose, with_structure, write_answer
 from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
@@ -227,13 +228,14 @@ class Answerer:
     def typed_share(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> float:
         """The best score among the close sentences about the target that carry the asked type, as a share of the
         best sentence's score; 1.0 when the question asks for no type a sentence can be checked for, 0.0 when no
-        close sentence carries it.
+        close sentence carries it. Who organised, chaired or hosted an event is checked like a type: a Lead
+        actor(s) field does not say it, a sentence that names the organiser does.
 
         "Close": among the best TYPE_WINDOW. "About it": in the best sentence's unit or a unit the question names,
         or sharing at least ABOUT_OVERLAP of the question's idf-weighted terms; and not only about other countries
         than the question's.
         """
-        if analysis.answer_type not in TYPE_FLAGS or not ranked:
+        if not (analysis.organiser_verb or analysis.answer_type in TYPE_FLAGS) or not ranked:
             return 1.0
         best_unit = ranked[0].hit.unit.unit_id
         if analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question):
@@ -242,7 +244,7 @@ class Answerer:
         typed = [candidate.score for candidate in ranked[:w.TYPE_WINDOW]
                  if (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
                      or candidate.features[overlap] >= w.ABOUT_OVERLAP) and not candidate.features[elsewhere]
-                 and candidate.facts.carries(analysis.answer_type)]
+                 and _carries_asked(analysis, candidate)]
         best = ranked[0].score
         return min(1.0, max(typed) / best) if typed and best > 0 else 0.0
 
@@ -256,3 +258,10 @@ class Answerer:
         answer.analysis = {**reading.analysis.to_dict(), "answerable": round(reading.answerable, 4)}
         answer.abstention = kind
         return answer
+
+
+def _carries_asked(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
+    """Does the sentence hold what the question asks for: the organiser it names, or an instance of the type?"""
+    if analysis.organiser_verb:
+        return names_asked_organiser(analysis, candidate)
+    return candidate.facts.carries(analysis.answer_type)

@@ -10,6 +10,7 @@ from assistant.answering.analysis import (
     asks_who_leads,
     has_answer_kind,
     is_status_question,
+    names_organiser,
 )
 from assistant.ingest import Glossary
 from assistant.search.locators import LocatorReference, locator_references
@@ -123,3 +124,33 @@ def test_a_question_asking_where_still_expects_a_place():
                                       "Ποιος ηγείται της δράσης 12;", "من يقود الإجراء 12؟"])
 def test_an_action_named_in_another_language_is_a_locator(question):
     assert locator_references(question) == [LocatorReference("action", "12")]
+
+
+@pytest.mark.parametrize("question, verb", [
+    ("Who hosted the regional conference on smuggling in Islamabad?", "hosted"),
+    ("which agency organized the training for Libyan coast guards", "organised"),
+    ("Who co-chairs the Rabat Process steering committee meetings?", "co-chaired"),
+    ("Which presidency convened the ministerial meeting on returns?", "convened"),
+])
+def test_a_question_asking_who_organised_an_event_asks_for_its_organiser(question, verb):
+    analysis = analyse(question, Glossary([], [], []))
+    assert analysis.organiser_verb == verb and analysis.attribute == f"who {verb} it"
+
+
+@pytest.mark.parametrize("question", ["Who leads action 12?", "Who hosts refugees from Sudan?",
+                                      "When was the conference held?", "Who chairs the Council?"])
+def test_other_questions_do_not_ask_for_an_organiser(question):
+    assert analyse(question, Glossary([], [], [])).organiser_verb == ""
+
+
+@pytest.mark.parametrize("sentence, names", [
+    ("The seminar, co-organised by UNHCR and IOM, took place in Tunis.", True),
+    ("Meetings were chaired by the Swedish Presidency.", True),
+    ("The workshop took place under the Belgian Presidency.", True),
+    ("Europol hosted the operational meeting in The Hague.", True),
+    ("It organised (together with Austria) a ministerial conference.", True),
+    ("The conference took place in Brussels on 28 November 2023.", False),
+    ("Lead actor(s): Commission, Frontex", False),
+])
+def test_a_sentence_names_an_organiser_when_it_says_who_organised_chaired_or_hosted(sentence, names):
+    assert names_organiser(sentence) is names

@@ -367,3 +367,21 @@ def test_exploring_a_possibility_and_next_steps_tell_of_a_plan(sentence):
 @pytest.mark.parametrize("question", ["Which EU agencies support the pilot scheme?", "which organisations took part"])
 def test_a_question_asking_which_agencies_expects_organisations(question):
     assert analyse_question(question).answer_type == "organisation"
+
+
+@pytest.mark.parametrize("question, organiser", [
+    ("Which agency organised the Best Practices Workshop on Return and Reintegration for Egypt?", "Frontex organized"),
+    ("Which body hosted the two-day workshop on trafficking in January 2024?", "held by OSCE"),
+])
+def test_who_organised_an_event_is_answered_by_the_sentence_naming_the_organiser(engine, question, organiser):
+    answer = engine.ask(question)
+    assert not answer.abstained and organiser in answer.answer
+    assert "Lead actor(s)" not in answer.answer  # who leads the action is not who organised its workshop
+
+
+@pytest.mark.parametrize("question", ["Who chaired the Dublin Contact Committee meeting on 23 May?",
+                                      "who hosted the EASTEAMS kick-off meeting"])
+def test_an_event_whose_organiser_is_never_named_is_said_to_lack_it(engine, question):
+    answer = engine.ask(question)
+    verb = "chaired" if "chaired" in question else "hosted"
+    assert answer.abstained and f"do not give who {verb} it" in answer.answer
