@@ -63,6 +63,24 @@ ORGANISER_SENTENCE = re.compile(
     r"\bunder the (?:[\w-]+ ){0,3}(?:chair(?:manship)?|presidency|auspices)\b)|"
     r"\b(?:[A-Z][\w-]*|It|They|We)\s+(?:\([^)]*\)\s+)?(?:(?:has|have|had|will|is|are|was|were|also|jointly)\s+)?"
     r"(?:co-)?(?:organi[sz](?:e|es|ed)|host(?:s|ed)|chair(?:s|ed)|conven(?:e|es|ed))\b")
+# "when was the contract signed", "on what date did Bulgaria start the procedure": the event whose date is asked,
+# and the words a sentence names that event by. A date told of another event of the same thing ("the action was
+# adopted in November 2023") does not say when the contract was signed.
+DATED_EVENTS = {
+    "signed": r"sign\w*", "adopted": r"adopt\w*", "ratified": r"ratif\w*", "lifted": r"lift\w*",
+    "launched": r"launch\w*|start\w*|beg[au]n|begin\w*|initiat\w*|kick(?:ed)?[- ]off",
+    "concluded": r"conclu\w*|finali[sz]\w*", "published": r"publish\w*|issued",
+    "approved": r"approv\w*|endors\w*|adopt\w*", "established": r"establish\w*|set up|opened|creat\w*|launch\w*",
+    "completed": r"complet\w*|finali[sz]\w*|finish\w*", "entered into force": r"(?:enter\w*|entry) into force",
+}
+_EVENT_ASKED = {"signed": r"sign(?:ed|s)?", "adopted": r"adopt(?:ed|s)?", "ratified": r"ratif(?:y|ied|ies)",
+                "lifted": r"lift(?:ed|s)?", "launched": r"launch(?:ed|es)?|start(?:ed|s)?|beg[ia]n|begun",
+                "concluded": r"conclude[ds]?|finali[sz]ed", "published": r"publish(?:ed|es)?",
+                "approved": r"approved?|endorsed?", "established": r"establish(?:ed|es)?|set up|opened",
+                "completed": r"complete[ds]?|finished", "entered into force": r"enter(?:ed|s)? into force"}
+DATED_EVENT_QUESTION = re.compile(r"\b(?:" + "|".join(f"(?P<e{i}>{pattern})" for i, pattern in enumerate(_EVENT_ASKED.values()))
+                                  + r")\b", re.IGNORECASE)
+DATED_EVENT_SENTENCE = {event: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for event, words in DATED_EVENTS.items()}
 # "which agencies back the scheme", "which organisations took part": organisations are the answer, as a list.
 ORGANISATIONS_QUESTION = re.compile(r"\b(?:which|what) (?:\w+ ){0,2}(?:agencies|organisations|organizations|bodies|"
                                     r"institutions|authorities|actors|partners)\b", re.IGNORECASE)
@@ -114,6 +132,8 @@ WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done
 # document's date, shown with every citation, answers it.
 DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|delivered|signed|bear|bears|adopted|"
                                     r"released|presented|gave|given)\b", re.IGNORECASE)
+# A question that names a document ("when was the letter signed"), whose own date may answer it.
+DOCUMENT_NAMED = re.compile(r"\b(?:letter|action file|file|document|note|paper|annex|cover note)\b", re.IGNORECASE)
 # A question about the plan itself ("when was the call due to conclude", "what is foreseen"): a passage that tells of
 # the event as planned answers it. Not "plan": in these documents it is mostly the noun of "action plan".
 PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|foreseen|meant to|intended|"
@@ -217,11 +237,14 @@ class QuestionAnalysis:
     presupposed_verb: str = ""
     focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
     organiser_verb: str = ""  # "chaired" of "who chaired the meeting": the question asks an event's organiser
+    dated_event: str = ""  # "signed" of "when was the contract signed": the event whose date is asked
 
     @property
     def attribute(self) -> str:
         if self.organiser_verb:
             return f"who {self.organiser_verb} it"
+        if self.dated_event:
+            return f"when it was {self.dated_event}" if self.dated_event != "entered into force" else "when it entered into force"
         return ATTRIBUTE_WORDS.get(self.answer_type, "the answer")
 
     def looking_for(self) -> str:
@@ -347,6 +370,7 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
         references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
         presupposition=presupposition, presupposed_verb=verb,
         focus=focus, organiser_verb=asked_organiser(question, intent),
+        dated_event=asked_dated_event(question, answer_type),
     )
 
 
@@ -383,6 +407,21 @@ def asked_organiser(question: str, intent: str) -> str:
     verb = match.group("verb").lower()
     past = next(p for stem, p in _ORGANISER_PAST.items() if stem in verb)
     return "co-" + past if verb.startswith("co-") else past
+
+
+def asked_dated_event(question: str, answer_type: str) -> str:
+    """The event a date question asks the date of ("signed" of "when was the contract signed"), the last one the
+    question names, else ''."""
+    matches = list(DATED_EVENT_QUESTION.finditer(question)) if answer_type == "date" else []
+    if not matches:
+        return ""
+    index = int(next(name for name, value in matches[-1].groupdict().items() if value)[1:])
+    return list(_EVENT_ASKED)[index]
+
+
+def names_dated_event(event: str, text: str) -> bool:
+    """Does the sentence name the asked event, by any of the words it is told by ("initiated" for "started")?"""
+    return bool(DATED_EVENT_SENTENCE[event].search(text))
 
 
 def names_organiser(text: str) -> bool:

@@ -18,7 +18,8 @@ import numpy as np
 
 from assistant.answering import weights as w
 from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name, unknown_acronym
-from assistant.answering.analysis import DOCUMENT_DATE_QUESTION, QuestionAnalysis, analyse, is_topic_question
+from assistant.answering.analysis import (DOCUMENT_DATE_QUESTION, DOCUMENT_NAMED, QuestionAnalysis, analyse, is_topic_question,
+                                          names_dated_event)
 from assistant.answering.candidates import (
     FEATURES,
     TYPE_FLAGS,
@@ -238,8 +239,10 @@ class Answerer:
         if not (analysis.organiser_verb or analysis.answer_type in TYPE_FLAGS) or not ranked:
             return 1.0
         best_unit = ranked[0].hit.unit.unit_id
-        if analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question):
-            return 1.0  # the document's own date, which heads the answer, may be what is asked
+        if (analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question)
+                and not (analysis.dated_event and not DOCUMENT_NAMED.search(analysis.question))):
+            return 1.0  # the document's own date, which heads the answer, may be what is asked (of the letter, the
+            # file, the note: "when was the contract signed" asks the contract's date, which its sentence must give)
         overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
         typed = [candidate.score for candidate in ranked[:w.TYPE_WINDOW]
                  if (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
@@ -264,4 +267,6 @@ def _carries_asked(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
     """Does the sentence hold what the question asks for: the organiser it names, or an instance of the type?"""
     if analysis.organiser_verb:
         return names_asked_organiser(analysis, candidate)
+    if analysis.dated_event:  # the date of the asked event, not of another event of the same thing
+        return candidate.facts.carries("date") and names_dated_event(analysis.dated_event, candidate.sentence.text)
     return candidate.facts.carries(analysis.answer_type)

@@ -10,6 +10,7 @@ from assistant.answering.analysis import (
     asks_who_leads,
     has_answer_kind,
     is_status_question,
+    names_dated_event,
     names_organiser,
 )
 from assistant.ingest import Glossary
@@ -154,3 +155,30 @@ def test_other_questions_do_not_ask_for_an_organiser(question):
 ])
 def test_a_sentence_names_an_organiser_when_it_says_who_organised_chaired_or_hosted(sentence, names):
     assert names_organiser(sentence) is names
+
+
+@pytest.mark.parametrize("question, event", [
+    ("When was the readmission agreement with Nigeria signed?", "signed"),
+    ("on what date did Greece start the new screening procedure", "launched"),
+    ("When did the visa waiver for Georgian citizens enter into force?", "entered into force"),
+    ("When were the border checks with Austria lifted?", "lifted"),
+])
+def test_a_date_question_names_the_event_whose_date_it_asks(question, event):
+    analysis = analyse(question, Glossary([], [], []))
+    assert analysis.answer_type == "date" and analysis.dated_event == event
+
+
+@pytest.mark.parametrize("question", ["When did the technical mission go to Bulgaria?", "Who signed the contract?",
+                                      "How much was adopted for Egypt?"])
+def test_other_questions_ask_the_date_of_no_named_event(question):
+    assert analyse(question, Glossary([], [], [])).dated_event == ""
+
+
+@pytest.mark.parametrize("event, sentence, names", [
+    ("launched", "Public procurement procedure has been initiated on 3 May.", True),
+    ("signed", "The Action Plan with Greece (signed March 2023) is being implemented.", True),
+    ("signed", "The action was adopted in November 2023; contract under preparation.", False),
+    ("lifted", "Checks at the internal land borders were reintroduced in March.", False),
+])
+def test_a_sentence_names_the_asked_event_by_any_word_it_is_told_by(event, sentence, names):
+    assert names_dated_event(event, sentence) is names

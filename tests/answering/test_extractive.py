@@ -385,3 +385,15 @@ def test_an_event_whose_organiser_is_never_named_is_said_to_lack_it(engine, ques
     answer = engine.ask(question)
     verb = "chaired" if "chaired" in question else "hosted"
     assert answer.abstained and f"do not give who {verb} it" in answer.answer
+
+
+def test_the_date_of_the_asked_event_is_answered_by_the_sentence_that_tells_of_it(engine):
+    answer = engine.ask("When were the PARIM II consortium agreements signed?")
+    assert not answer.abstained and "signed in August 2023" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["When was the SCOPE II grant agreement signed?",
+                                      "When was the contract on surveillance capacity at Türkiye's Eastern border signed?"])
+def test_a_signing_told_without_its_date_is_said_to_lack_it(engine, question):
+    answer = engine.ask(question)  # "has been signed", and a kick-off meeting's date beside it, do not say when
+    assert answer.abstained and "do not give when it was signed" in answer.answer
