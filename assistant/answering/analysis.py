@@ -134,6 +134,14 @@ DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|del
                                     r"released|presented|gave|given)\b", re.IGNORECASE)
 # A question that names a document ("when was the letter signed"), whose own date may answer it.
 DOCUMENT_NAMED = re.compile(r"\b(?:letter|action file|file|document|note|paper|annex|cover note)\b", re.IGNORECASE)
+# "When was the letter sent?", "what is the date of the action file": a question that asks nothing but a document's
+# own date, which its heading gives. The words such a question may hold besides the document it names.
+DOCUMENT_OF_QUESTION = re.compile(r"\b(action file|cover note|press release|letter|file|document|report|note|paper|"
+                                  r"conclusions|speech|statement)s?\b", re.IGNORECASE)
+_DOCUMENT_DATE_WORDS = frozenset("""when on what what's which date day was is were did does do the a an this that its it of
+has have been by from commission commission's council council's eu european presidency's latest last first
+sent send dated date written write issued issue published publish signed sign delivered deliver released release
+presented present bear bears adopted adopt""".split())
 # A question about the plan itself ("when was the call due to conclude", "what is foreseen"): a passage that tells of
 # the event as planned answers it. Not "plan": in these documents it is mostly the noun of "action plan".
 PLAN_QUESTION = re.compile(r"\b(due to|expected|planned|scheduled|supposed to|foreseen|meant to|intended|"
@@ -238,6 +246,7 @@ class QuestionAnalysis:
     focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
     organiser_verb: str = ""  # "chaired" of "who chaired the meeting": the question asks an event's organiser
     dated_event: str = ""  # "signed" of "when was the contract signed": the event whose date is asked
+    document_date: str = ""  # "letter" of "when was the letter sent": the question asks only that document's date
 
     @property
     def attribute(self) -> str:
@@ -371,6 +380,7 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
         presupposition=presupposition, presupposed_verb=verb,
         focus=focus, organiser_verb=asked_organiser(question, intent),
         dated_event=asked_dated_event(question, answer_type),
+        document_date=asked_document_date(question, answer_type),
     )
 
 
@@ -417,6 +427,21 @@ def asked_dated_event(question: str, answer_type: str) -> str:
         return ""
     index = int(next(name for name, value in matches[-1].groupdict().items() if value)[1:])
     return list(_EVENT_ASKED)[index]
+
+
+def asked_document_date(question: str, answer_type: str) -> str:
+    """The kind of document whose own date is all the question asks ("letter" of "When was the letter sent?"), else ''.
+
+    Any other word ("when was the letter on Tunisia's MoU sent", "when was the contract signed") makes it a
+    question about something the document tells of, which its sentences, not its heading, must answer.
+    """
+    named = DOCUMENT_OF_QUESTION.search(question) if answer_type == "date" else None
+    if named is None:
+        return ""
+    rest = DOCUMENT_OF_QUESTION.sub(" ", question).lower()
+    if any(word.strip("'’") not in _DOCUMENT_DATE_WORDS for word in re.findall(r"[\w'’]+", rest)):
+        return ""
+    return named.group(1).lower()
 
 
 def names_dated_event(event: str, text: str) -> bool:

@@ -241,3 +241,27 @@ def _display(candidate: Candidate) -> str:
     if candidate.sentence.field == "title":
         return text
     return f"{unit.locator}: {text}"
+
+
+def is_document_of(noun: str, document: Document) -> bool:
+    """Is the document what the question calls it ("letter", "action file", "report", "document")?"""
+    title, genre = document.title.lower(), document.genre.replace("_", " ")
+    if noun in ("action file", "file"):
+        return document.kind == "action_file" or noun in title
+    if noun == "letter":
+        return document.kind == "letter" or "letter" in title
+    return noun == "document" or noun in title or noun == genre or noun.rstrip("s") == genre.rstrip("s")
+
+
+def document_date_answer(reading, candidate: Candidate, documents: Mapping[str, Document], noun: str) -> Answer:
+    """'The Commission letter is dated 25 June 2023 [1].' over the document's best-matching sentence, for a question
+    that asks only a document's own date; the other documents of that kind are named with their dates in a note."""
+    document = documents[candidate.hit.unit.doc_id]
+    answer = write_answer(reading, [candidate], False, dict(documents))
+    name = short_label(document).rsplit(",", 1)[0].removeprefix("The ")
+    answer.answer = f"The {name} is dated {human_date(document.date)} [1].\n" + answer.answer
+    others = sorted((d for d in documents.values() if d.id != document.id and d.date and is_document_of(noun, d)),
+                    key=lambda d: d.date, reverse=True)
+    if others:
+        answer.notes.append("Other documents of this kind: " + "; ".join(short_label(d) for d in others) + ".")
+    return answer

@@ -31,7 +31,7 @@ from assistant.answering.candidates import (
     is_heading_title,
     names_asked_organiser,
 )
-from assistant.answering.compose import compose, with_structure, write_answer
+from assistant.answering.compose import compose, document_date_answer, is_document_of, with_structure, write_answer
 from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
 from assistant.answering.ranker import Ranker, load_ranker, logistic_probability
 from assistant.records import Answer, Citation, Hit
@@ -129,6 +129,11 @@ class Answerer:
         self.score(reading)
         ranked = reading.ranked
         reading.answerable = self.model.answerable(self.answerability_row(reading))
+        dated = self._document_dated(analysis, ranked)
+        if dated is not None:  # the document's heading answers; how well its sentences match the question does not matter
+            answer = document_date_answer(reading, dated, self.retriever.index.documents_by_id, analysis.document_date)
+            answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+            return answer
         if not ranked or (reading.answerable < self.model.answer_threshold
                           and not is_topic_question(analysis, self.retriever.glossary)):
             return self._abstain(reading, [], "nothing_found")
@@ -250,6 +255,20 @@ class Answerer:
                  and _carries_asked(analysis, candidate)]
         best = ranked[0].score
         return min(1.0, max(typed) / best) if typed and best > 0 else 0.0
+
+    def _document_dated(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
+        """For a question asking only a document's own date: the best-ranked sentence of the best-ranked dated
+        document of the kind it names, one that names the kind ("the annex to this letter") when there is one."""
+        documents = self.retriever.index.documents_by_id
+        if not analysis.document_date:
+            return None
+        eligible = [c for c in ranked if c.hit.unit.doc_id in documents and documents[c.hit.unit.doc_id].date
+                    and c.sentence.field not in ("status", "lead_actors")  # a field's value says nothing alone
+                    and is_document_of(analysis.document_date, documents[c.hit.unit.doc_id])]
+        if not eligible:
+            return None
+        same = [c for c in eligible if c.hit.unit.doc_id == eligible[0].hit.unit.doc_id]
+        return next((c for c in same if analysis.document_date in c.sentence.text.lower()), same[0])
 
     def _abstain(self, reading: Reading, notes: list[str], kind: str, cite: Candidate | None = None,
                  lead: str = NO_ANSWER) -> Answer:

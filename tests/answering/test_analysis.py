@@ -10,6 +10,7 @@ from assistant.answering.analysis import (
     asks_who_leads,
     has_answer_kind,
     is_status_question,
+    asked_document_date,
     names_dated_event,
     names_organiser,
 )
@@ -182,3 +183,14 @@ def test_other_questions_ask_the_date_of_no_named_event(question):
 ])
 def test_a_sentence_names_the_asked_event_by_any_word_it_is_told_by(event, sentence, names):
     assert names_dated_event(event, sentence) is names
+
+
+@pytest.mark.parametrize("question, document", [
+    ("When was the letter sent?", "letter"), ("what is the date of the action file", "action file"),
+    ("When was the Commission's letter written?", "letter"), ("when was this report published", "report"),
+    ("When was the letter on Tunisia sent?", ""), ("When was the contract signed?", ""),
+    ("When did the Commission send the letter to Bulgaria?", ""),
+])
+def test_a_question_asking_nothing_but_a_document_s_own_date_names_that_document(question, document):
+    assert asked_document_date(question, "date") == document
+    assert analyse(question, Glossary([], [], [])).document_date == document

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.answering.analysis import analyse
 from assistant.answering.candidates import Candidate, SentenceTable
-from assistant.answering.compose import compose
+from assistant.answering.compose import compose, is_document_of
 from assistant.answering.ranker import Ranker
 from assistant.chunking import unit_sentences
 from assistant.ingest import Glossary
@@ -170,3 +170,15 @@ def test_the_asked_event_is_the_participle_after_been_or_being():
     assert ASKED_EVENT.search("Has the agreement been signed?").group(1) == "signed"
     assert ASKED_EVENT.search("are escorts being sent to greece").group(1) == "sent"
     assert ASKED_EVENT.search("Has there been a meeting?") is None
+
+
+REPORT = Document("report", "Annual Risk Analysis 2024", "Frontex", "—", "2024-03-01", "general", "en", "report.pdf",
+                  genre="report")
+
+
+@pytest.mark.parametrize("noun, document, named", [
+    ("letter", LETTER, True), ("letter", FILE, False), ("action file", FILE, True), ("file", LETTER, False),
+    ("report", REPORT, True), ("report", LETTER, False), ("analysis", REPORT, True), ("document", FILE, True),
+])
+def test_a_question_s_name_for_a_document_is_matched_by_its_kind_title_or_genre(noun, document, named):
+    assert is_document_of(noun, document) is named

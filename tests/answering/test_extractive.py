@@ -397,3 +397,19 @@ def test_the_date_of_the_asked_event_is_answered_by_the_sentence_that_tells_of_i
 def test_a_signing_told_without_its_date_is_said_to_lack_it(engine, question):
     answer = engine.ask(question)  # "has been signed", and a kick-off meeting's date beside it, do not say when
     assert answer.abstained and "do not give when it was signed" in answer.answer
+
+
+@pytest.mark.parametrize("question, kind", [("When was the letter sent?", "letter"),
+                                            ("what's the date of the action file", "action_file")])
+def test_a_document_s_own_date_is_answered_from_its_heading_with_a_passage_of_it_cited(engine, question, kind):
+    from assistant.ingest import human_date
+
+    document = next(d for d in engine.retriever.index.documents if d.kind == kind)
+    answer = engine.ask(question)  # its sentences match the question poorly: the answerability model alone refused it
+    assert not answer.abstained and answer.answer.startswith("The ") and f"is dated {human_date(document.date)} [1]." in answer.answer
+    assert answer.citations[0].unit.doc_id == document.id
+
+
+def test_a_question_about_what_a_document_tells_is_not_answered_by_the_document_s_date(engine):
+    answer = engine.ask("When was the letter on the Tunisia Memorandum of Understanding sent?")
+    assert "is dated" not in answer.answer
