@@ -132,12 +132,15 @@ WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done
 # document's date, shown with every citation, answers it.
 DOCUMENT_DATE_QUESTION = re.compile(r"\b(published|dated|issued|sent|written|delivered|signed|bear|bears|adopted|"
                                     r"released|presented|gave|given)\b", re.IGNORECASE)
+# What questions call documents, the longer names first ("action file" before "file").
+_DOCUMENT_NOUNS = ("action file", "cover note", "letter", "file", "document", "note", "paper")
 # A question that names a document ("when was the letter signed"), whose own date may answer it.
-DOCUMENT_NAMED = re.compile(r"\b(?:letter|action file|file|document|note|paper|annex|cover note)\b", re.IGNORECASE)
+DOCUMENT_NAMED = re.compile(r"\b(?:" + "|".join((*_DOCUMENT_NOUNS, "annex")) + r")\b", re.IGNORECASE)
 # "When was the letter sent?", "what is the date of the action file": a question that asks nothing but a document's
-# own date, which its heading gives. The words such a question may hold besides the document it names.
-DOCUMENT_OF_QUESTION = re.compile(r"\b(action file|cover note|press release|letter|file|document|report|note|paper|"
-                                  r"conclusions|speech|statement)s?\b", re.IGNORECASE)
+# own date, which its heading gives (of the kinds users add too). The words such a question may hold besides the
+# document it names.
+DOCUMENT_OF_QUESTION = re.compile(r"\b(" + "|".join((*_DOCUMENT_NOUNS, "press release", "report", "conclusions",
+                                                     "speech", "statement")) + r")s?\b", re.IGNORECASE)
 _DOCUMENT_DATE_WORDS = frozenset("""when on what what's which date day was is were did does do the a an this that its it of
 has have been by from commission commission's council council's eu european presidency's latest last first
 sent send dated date written write issued issue published publish signed sign delivered deliver released release

@@ -253,11 +253,11 @@ def is_document_of(noun: str, document: Document) -> bool:
     return noun == "document" or noun in title or noun == genre or noun.rstrip("s") == genre.rstrip("s")
 
 
-def document_date_answer(reading, candidate: Candidate, documents: Mapping[str, Document], noun: str) -> Answer:
+def document_date_answer(reading, candidate: Candidate, documents: dict[str, Document], noun: str) -> Answer:
     """'The Commission letter is dated 25 June 2023 [1].' over the document's best-matching sentence, for a question
     that asks only a document's own date; the other documents of that kind are named with their dates in a note."""
     document = documents[candidate.hit.unit.doc_id]
-    answer = write_answer(reading, [candidate], False, dict(documents))
+    answer = write_answer(reading, [candidate], False, documents)
     name = short_label(document).rsplit(",", 1)[0].removeprefix("The ")
     answer.answer = f"The {name} is dated {human_date(document.date)} [1].\n" + answer.answer
     others = sorted((d for d in documents.values() if d.id != document.id and d.date and is_document_of(noun, d)),

@@ -131,9 +131,8 @@ class Answerer:
         reading.answerable = self.model.answerable(self.answerability_row(reading))
         dated = self._document_dated(analysis, ranked)
         if dated is not None:  # the document's heading answers; how well its sentences match the question does not matter
-            answer = document_date_answer(reading, dated, self.retriever.index.documents_by_id, analysis.document_date)
-            answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
-            return answer
+            return _with_analysis(document_date_answer(reading, dated, self.retriever.index.documents_by_id,
+                                                       analysis.document_date), reading)
         if not ranked or (reading.answerable < self.model.answer_threshold
                           and not is_topic_question(analysis, self.retriever.glossary)):
             return self._abstain(reading, [], "nothing_found")
@@ -157,10 +156,8 @@ class Answerer:
             target = target_name(analysis, best)
             return self._abstain(reading, [], "not_given", cite=best,
                                  lead=f"The documents mention {target} [1] but do not give {analysis.attribute}.")
-        answer = compose(reading, self.table, self.settings.max_sentences, self.retriever.index.documents_by_id,
-                         self.model)
-        answer.analysis = {**analysis.to_dict(), "answerable": round(reading.answerable, 4)}
-        return answer
+        return _with_analysis(compose(reading, self.table, self.settings.max_sentences,
+                                      self.retriever.index.documents_by_id, self.model), reading)
 
     def read_other_language(self, query: Query) -> tuple[Reading, CrossLingualReading]:
         """A question in another language read by the multilingual encoder: its passages (the encoder's sentence
@@ -245,7 +242,7 @@ class Answerer:
             return 1.0
         best_unit = ranked[0].hit.unit.unit_id
         if (analysis.answer_type == "date" and ranked[0].hit.unit.doc_date and DOCUMENT_DATE_QUESTION.search(analysis.question)
-                and not (analysis.dated_event and not DOCUMENT_NAMED.search(analysis.question))):
+                and (not analysis.dated_event or DOCUMENT_NAMED.search(analysis.question))):
             return 1.0  # the document's own date, which heads the answer, may be what is asked (of the letter, the
             # file, the note: "when was the contract signed" asks the contract's date, which its sentence must give)
         overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
@@ -259,9 +256,9 @@ class Answerer:
     def _document_dated(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
         """For a question asking only a document's own date: the best-ranked sentence of the best-ranked dated
         document of the kind it names, one that names the kind ("the annex to this letter") when there is one."""
-        documents = self.retriever.index.documents_by_id
         if not analysis.document_date:
             return None
+        documents = self.retriever.index.documents_by_id
         eligible = [c for c in ranked if c.hit.unit.doc_id in documents and documents[c.hit.unit.doc_id].date
                     and c.sentence.field not in ("status", "lead_actors")  # a field's value says nothing alone
                     and is_document_of(analysis.document_date, documents[c.hit.unit.doc_id])]
@@ -276,10 +273,15 @@ class Answerer:
         hits = reading.hits
         citations = [Citation(1, cite.hit.unit, cite.hit.unit.text, [cite.sentence.text])] if cite is not None else []
         related = [POSSIBLY_RELATED] if hits and not citations else []
-        answer = Answer(reading.prepared.text, lead, True, citations, hits, notes + related)
-        answer.analysis = {**reading.analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+        answer = _with_analysis(Answer(reading.prepared.text, lead, True, citations, hits, notes + related), reading)
         answer.abstention = kind
         return answer
+
+
+def _with_analysis(answer: Answer, reading: Reading) -> Answer:
+    """The answer with the question's analysis and its P(answerable), as `ask --json` shows them."""
+    answer.analysis = {**reading.analysis.to_dict(), "answerable": round(reading.answerable, 4)}
+    return answer
 
 
 def _carries_asked(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
