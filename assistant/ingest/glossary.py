@@ -8,11 +8,12 @@ document words for what it names ("Turkey" -> "Türkiye TR", "deportations" -> "
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 GLOSSARY_FILE = "glossary.json"
+MEMO_SIZE = 50_000  # texts whose countries and terms are kept (questions' words recur; bounded for long runs)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Glossary:
     countries: list[Country]
     acronyms: list[Acronym]
     synonyms: list[Synonym]
+    # (what, text) -> what was found: a question is read word by word, and the same words come back in
+    # question after question, each a scan of every name; the lists are not changed after loading.
+    _found: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path) -> Glossary:
@@ -76,6 +80,18 @@ class Glossary:
 
     def countries_in(self, text: str) -> list[str]:
         """Canonical names of the countries a text names or codes, in glossary order."""
+        return self._memoised("countries", text, self._countries_in)
+
+    def _memoised(self, what: str, text: str, find) -> list[str]:
+        key = (what, text)
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= MEMO_SIZE:
+                self._found.clear()
+            found = self._found[key] = tuple(find(text))
+        return list(found)
+
+    def _countries_in(self, text: str) -> list[str]:
         lowered = text.lower()
         found = []
         for country in self.countries:
@@ -120,6 +136,9 @@ class Glossary:
 
     def terms_in(self, text: str) -> list[str]:
         """Acronyms and programmes a text names, by the acronym or by its expansion, in glossary order."""
+        return self._memoised("terms", text, self._terms_in)
+
+    def _terms_in(self, text: str) -> list[str]:
         lowered = text.lower()
         found = []
         for acronym in self.acronyms:

@@ -31,6 +31,15 @@ def test_an_acronym_is_found_by_itself_its_plural_or_its_expansion(glossary):
     assert glossary.terms_in("a jad was held") == []  # short acronyms only in capitals
 
 
+def test_a_text_read_again_gives_the_same_finds_and_a_caller_cannot_change_them(glossary):
+    first = glossary.countries_in("Returns from GREECE to Ankara, then BG")
+    first.append("Atlantis")
+    assert glossary.countries_in("Returns from GREECE to Ankara, then BG") == ["Bulgaria", "Greece", "Türkiye"]
+    terms = glossary.terms_in("two JADs were held")
+    terms.clear()
+    assert glossary.terms_in("two JADs were held") == ["JAD"]
+
+
 def test_a_question_is_expanded_with_what_it_implies_and_not_with_what_it_says(glossary):
     expanded = glossary.expand_query("How much did AMIF give Bulgaria?")
     assert "Asylum, Migration and Integration Fund" in expanded and "BG" in expanded
