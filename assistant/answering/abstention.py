@@ -30,6 +30,7 @@ from assistant.answering import weights as w
 from assistant.answering.candidates import FEATURES, Candidate, is_row_title
 from assistant.index import LoadedIndex
 from assistant.ingest import Glossary, human_date, month_number, short_label
+from assistant.ingest.dates import MONTHS
 from assistant.records import Document
 from assistant.search.locators import NUMBERED_KINDS, LocatorTable, locator_references
 
@@ -234,10 +235,66 @@ class AbstentionRules:
         return best
 
 
-def target_name(analysis: QuestionAnalysis, best: Candidate) -> str:
-    """What the question is about, as the answer names it: 'Action 13', 'FRESO', 'Cyprus', or the best unit."""
+def target_name(analysis: QuestionAnalysis, common_words: frozenset[str] = frozenset()) -> str:
+    """What the question is about, as the answer names it, or '' when the question names nothing.
+
+    The action it names ("Action 13"); else the thing it names by a capitalised name, with the noun after it
+    ("the EU-Tunisia Memorandum of Understanding", "the EASTEAMS project"); else its glossary terms or
+    countries ("FRESO", "Cyprus"). A glossary acronym alone would say less than the name the reader used."""
     targets = analysis.targets
-    for group in (targets.locators, targets.terms, targets.countries):
+    if targets.locators:
+        return " and ".join(targets.locators[:2])
+    named = subject_phrase(analysis.question, common_words)
+    if named:
+        return named
+    for group in (targets.terms, targets.countries):
         if group:
             return " and ".join(group[:2])
-    return best.hit.unit.locator
+    return ""
+
+
+# Nouns that, after a name, belong to the thing named ("the EASTEAMS project", "the MPF mobility scheme"). Not the
+# nouns a question asks about ("funding", "budget"): "EU funding" would name the attribute, not its subject.
+_THING_NOUNS = frozenset("""project projects programme program scheme action contract meeting conference roundtable
+centre center call package agreement mission workshop delegation system facility fund initiative partnership
+operation operations campaign report plan roadmap dialogue strategy platform network visit procedure regulation
+route review proposal""".split())
+_NAME_CONNECTORS = frozenset({"of", "for", "on", "and", "the", "against", "to"})
+_TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w./-]*|[^\w\s]")
+
+
+def subject_phrase(question: str, common_words: frozenset[str] = frozenset()) -> str:
+    """The question's best capitalised name: two capitalised words or more (joined by "of", "for", "and" ...), or
+    a name followed by a noun of the thing named, with the "the" before it; '' when it has none.
+
+    Best: the most words that are acronyms or not common English words ("EU-Türkiye High Level Dialogue" over
+    "Turkish delegation"), then a name followed by such a noun, then the longest, then the first. The question's first word and month names are not names."""
+    tokens = [m.group(0) for m in _TOKEN.finditer(question)]
+
+    def capitalised(i: int) -> bool:
+        return i > 0 and tokens[i][0].isupper() and tokens[i] not in MONTHS
+
+    runs: list[tuple[int, bool, int, int, str]] = []
+    i = 0
+    while i < len(tokens):
+        if not capitalised(i):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens) and (capitalised(j) or (tokens[j].lower() in _NAME_CONNECTORS
+                                                       and j + 1 < len(tokens) and capitalised(j + 1))):
+            j += 1
+        end = j
+        for span in (1, 2):  # "EASTEAMS project", "MPF mobility scheme"
+            following = tokens[j:j + span]
+            if len(following) == span and all(t[:1].islower() for t in following) and following[-1] in _THING_NOUNS:
+                end = j + span
+                break
+        words = tokens[i:j]
+        uncommon = sum(1 for word in words if (word.isupper() and len(word) > 1)
+                       or re.sub(r"['’]s$", "", word).lower() not in common_words)
+        start = i - 1 if tokens[i - 1].lower() == "the" else i
+        if len(words) >= 2 or end > j:
+            runs.append((uncommon, end > j, len(words), -i, " ".join(tokens[start:end])))
+        i = j
+    return max(runs)[4] if runs else ""

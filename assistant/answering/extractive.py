@@ -153,9 +153,10 @@ class Answerer:
                 f"The documents tell of this only as planned, not of its outcome: {planned.hit.unit.locator} says "
                 f"“{planned.sentence.text}” [1]"))
         if self._attribute_missing(analysis, ranked):
-            target = target_name(analysis, best)
+            target = target_name(analysis, self.retriever.common_words)
+            mentioned = f"mention {target}" if target else f"touch on this in {best.hit.unit.locator}"
             return self._abstain(reading, [], "not_given", cite=best,
-                                 lead=f"The documents mention {target} [1] but do not give {analysis.attribute}.")
+                                 lead=f"The documents {mentioned} [1] but do not give {analysis.attribute}.")
         return _with_analysis(compose(reading, self.table, self.settings.max_sentences,
                                       self.retriever.index.documents_by_id, self.model), reading)
 

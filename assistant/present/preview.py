@@ -15,6 +15,7 @@ from assistant.ingest import human_date
 from assistant.present.labels import document_label, pages_label, reference_line, section_label
 from assistant.present.markdown import highlight_spans
 from assistant.records import Answer, Document, Unit
+from assistant.search.locators import NUMBERED_KINDS
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _FIELD_LABEL = re.compile(r"^(Lead actor\(s\)|Status|Way ahead|Comments|State of Play[^:\n]{0,40}|Progress|Footnotes):")
@@ -102,7 +103,7 @@ def passage_view(unit: Unit, sentences: list[str] | tuple[str, ...] = ()) -> dic
                 pieces.append({"text": label.group(0), "label": True})
                 piece = piece[label.end():]
             if piece:
-                pieces.append({"text": piece, "title": number == 0 and unit.kind in ("action", "annex_item")})
+                pieces.append({"text": piece, "title": number == 0 and unit.kind in NUMBERED_KINDS})
         lines.append(pieces)
     return {"lines": lines, "missing": missing, "key": unit.unit_id}
 

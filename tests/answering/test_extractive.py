@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.answering import NO_ANSWER
+from assistant.answering.abstention import subject_phrase
 from assistant.cli import cli
 from eval.evaluation import load_gold
 from assistant.settings import PROJECT_ROOT
@@ -126,6 +127,25 @@ def test_a_figure_the_documents_do_not_give_is_said_to_be_missing(engine):
     assert answer.abstained and answer.abstention == "not_given", answer.answer
     assert answer.answer.startswith("The documents mention") and "do not give an amount" in answer.answer
     assert answer.citations and answer.citations[0].unit.unit_id in {h.unit.unit_id for h in answer.hits}
+
+
+def test_a_missing_figure_names_the_thing_the_question_names(engine):
+    """Not the glossary's "MS" or "Libya" for the Member States or a Libyan coastguard: the name the reader used."""
+    answer = engine.ask("How much did the upgrade of the Schengen Information System for return alerts cost?")
+    assert answer.abstention == "not_given", answer.answer
+    assert answer.answer.startswith("The documents mention the Schengen Information System [1] but do not give")
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("How much EU funding goes to the EASTEAMS project between Pakistan and Member States?", "the EASTEAMS project"),
+    ("Who led the Turkish delegation at the EU-Türkiye High Level Dialogue in November 2023?",
+     "the EU-Türkiye High Level Dialogue"),
+    ("When will the Frontex Liaison Officer in Islamabad start work?", "the Frontex Liaison Officer"),
+    ("how many people did the PROTECT programme train", "the PROTECT programme"),
+    ("how much did it cost in June", ""),
+])
+def test_the_subject_of_a_question_is_its_best_capitalised_name(engine, question, subject):
+    assert subject_phrase(question, engine.retriever.common_words) == subject
 
 
 def test_a_figure_only_a_weaker_sentence_holds_is_not_taken_for_the_asked_one(engine):
