@@ -269,7 +269,7 @@ def subject_phrase(question: str, common_words: frozenset[str] = frozenset()) ->
 
     Best: the most words that are acronyms or not common English words ("EU-Türkiye High Level Dialogue" over
     "Turkish delegation"), then a name followed by such a noun, then the longest, then the first. The question's first word and month names are not names."""
-    tokens = [m.group(0) for m in _TOKEN.finditer(question)]
+    tokens = [t for t in (re.sub(r"(?<=\w)['’]$", "", m.group(0)) for m in _TOKEN.finditer(question)) if t]
 
     def capitalised(i: int) -> bool:
         return i > 0 and tokens[i][0].isupper() and tokens[i] not in MONTHS
@@ -285,7 +285,7 @@ def subject_phrase(question: str, common_words: frozenset[str] = frozenset()) ->
                                                        and j + 1 < len(tokens) and capitalised(j + 1))):
             j += 1
         end = j
-        for span in (1, 2):  # "EASTEAMS project", "MPF mobility scheme"
+        for span in (2, 1):  # "MPF mobility scheme", "Atlantic action plan", "EASTEAMS project"
             following = tokens[j:j + span]
             if len(following) == span and all(t[:1].islower() for t in following) and following[-1] in _THING_NOUNS:
                 end = j + span
