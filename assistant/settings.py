@@ -35,9 +35,6 @@ class EmbeddingSettings:
     # onnxruntime intra-op threads: the target machine has 2 cores; more threads only add
     # contention (eval/results/embedding_bench.md).
     threads: int = 2
-    # A single text (a question) runs on its own one-thread session: waking a second thread costs more
-    # than it saves on ~20 tokens (2.5 vs 3.5 ms per question here; vectors identical on all 453 gold questions).
-    single_text_threads: int = 1
 
 
 @dataclass(frozen=True)

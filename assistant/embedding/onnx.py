@@ -36,7 +36,6 @@ __all__ = ["OPSET", "OnnxEncoder", "ensure_onnx", "export_onnx", "onnx_path"]
 
 OPSET = 17
 THREADS = EmbeddingSettings().threads
-SINGLE_TEXT_THREADS = EmbeddingSettings().single_text_threads
 # Dynamic int8 settings measured in OFFLINE.md: MatMul weights only (attention's
 # activation x activation MatMuls stay fp32), per output channel, 7-bit range so the
 # u8 x s8 products cannot saturate on CPUs without VNNI.
@@ -203,9 +202,7 @@ class OnnxEncoder:
         folder = model_path(name)
         self._tokenizer = _load_tokenizer(folder, spec.max_seq_length)
         self._pad_id = _pad_id(self._tokenizer, folder)
-        self._path = ensure_onnx(name, quantized)
-        self._session = _load_session(self._path, threads)
-        self._single_session: onnxruntime.InferenceSession | None = None if threads > SINGLE_TEXT_THREADS else self._session
+        self._session = _load_session(ensure_onnx(name, quantized), threads)
         self._inputs = tuple(i.name for i in self._session.get_inputs())
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
@@ -228,14 +225,6 @@ class OnnxEncoder:
                 bar.close()
         return output
 
-    def _session_for(self, texts: int) -> onnxruntime.InferenceSession:
-        """The one-thread session for a single text (opened on first use), the batch session otherwise."""
-        if texts > 1:
-            return self._session
-        if self._single_session is None:
-            self._single_session = _load_session(self._path, SINGLE_TEXT_THREADS)
-        return self._single_session
-
     def _embed(self, batch: list[list[int]]) -> np.ndarray:
         """Pad to the batch's longest sequence, run the graph, mean-pool over real tokens, normalize."""
         length = max(len(ids) for ids in batch)
@@ -245,7 +234,7 @@ class OnnxEncoder:
             input_ids[row, : len(ids)] = ids
             attention_mask[row, : len(ids)] = 1
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
-        (hidden,) = self._session_for(len(batch)).run(["last_hidden_state"], {n: feeds[n] for n in self._inputs})
+        (hidden,) = self._session.run(["last_hidden_state"], {n: feeds[n] for n in self._inputs})
         mask = attention_mask[:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -88,30 +88,6 @@ def test_input_order_survives_length_sorting(onnx_encoders, chunk_texts, backend
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
-def test_a_single_text_gets_the_same_vector_on_its_one_thread_session(backend):
-    """A question is embedded alone on a one-thread session (faster for ~20 tokens); the vector must not move."""
-    from assistant.embedding import OnnxEncoder
-
-    encoder = OnnxEncoder(DEFAULT_MODEL, quantized=backend == "onnx-int8", threads=2)
-    questions = ["Who leads Action 2?", "What is the status of returns cooperation with Bulgaria?",
-                 "how many counselling sessions were held"]
-    alone = np.vstack([encoder.encode([q]) for q in questions])
-    assert encoder._single_session is not encoder._session
-    on_two_threads = np.vstack([_on_session(encoder, encoder._session, q) for q in questions])
-    assert np.abs(alone - on_two_threads).max() <= 1e-6
-
-
-def _on_session(encoder, session, text: str) -> np.ndarray:
-    """The text's vector computed on the given session (the encoder's own pooling)."""
-    single, encoder._single_session = encoder._single_session, session
-    try:
-        return encoder.encode([text])
-    finally:
-        encoder._single_session = single
-
-
-@pytest.mark.slow
 def test_an_overlong_text_is_truncated_to_the_models_limit(onnx_encoders):
     encoder = onnx_encoders["onnx"]
     long_text = "The Commission coordinates returns with Frontex and the Member States. " * 400
