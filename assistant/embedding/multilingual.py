@@ -68,8 +68,9 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
-        texts = [t for _, t in batch]
-        vectors = np.asarray(_on_engine_thread(lambda: _model().passage(texts)), dtype=np.float32).reshape(-1, DIMENSION)
+        batch_texts = [t for _, t in batch]
+        vectors = np.asarray(_on_engine_thread(lambda: _model().passage(batch_texts)),
+                             dtype=np.float32).reshape(-1, DIMENSION)
         found.update({k: v for (k, _), v in zip(batch, vectors)})
     if len(_memo) + len(found) > MEMO_SIZE:
         _memo.clear()

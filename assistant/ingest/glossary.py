@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 GLOSSARY_FILE = "glossary.json"
 MEMO_SIZE = 50_000  # texts whose countries and terms are kept (questions' words recur; bounded for long runs)
@@ -82,7 +83,7 @@ class Glossary:
         """Canonical names of the countries a text names or codes, in glossary order."""
         return self._memoised("countries", text, self._countries_in)
 
-    def _memoised(self, what: str, text: str, find) -> list[str]:
+    def _memoised(self, what: str, text: str, find: Callable[[str], list[str]]) -> list[str]:
         key = (what, text)
         found = self._found.get(key)
         if found is None:
