@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Callable
 
 from assistant.answering.analysis import (
+    THING_NOUNS,
     FINAL_OUTCOME,
     OUTCOME_QUESTION,
     PAST_EVENT,
@@ -253,12 +254,6 @@ def target_name(analysis: QuestionAnalysis, common_words: frozenset[str] = froze
     return ""
 
 
-# Nouns that, after a name, belong to the thing named ("the EASTEAMS project", "the MPF mobility scheme"). Not the
-# nouns a question asks about ("funding", "budget"): "EU funding" would name the attribute, not its subject.
-_THING_NOUNS = frozenset("""project projects programme program scheme action contract meeting conference roundtable
-centre center call package agreement mission workshop delegation system facility fund initiative partnership
-operation operations campaign report plan roadmap dialogue strategy platform network visit procedure regulation
-route review proposal""".split())
 _NAME_CONNECTORS = frozenset({"of", "for", "on", "and", "the", "against", "to"})
 _TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w./-]*|[^\w\s]")
 
@@ -287,7 +282,7 @@ def subject_phrase(question: str, common_words: frozenset[str] = frozenset()) ->
         end = j
         for span in (2, 1):  # "MPF mobility scheme", "Atlantic action plan", "EASTEAMS project"
             following = tokens[j:j + span]
-            if len(following) == span and all(t[:1].islower() for t in following) and following[-1] in _THING_NOUNS:
+            if len(following) == span and all(t[:1].islower() for t in following) and following[-1] in THING_NOUNS:
                 end = j + span
                 break
         words = tokens[i:j]

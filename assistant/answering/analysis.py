@@ -55,6 +55,16 @@ ORGANISER_QUESTION = re.compile(
     r"\b(?:who|which (?:\w+ ){0,2}(?:organisation|organization|agency|body|country|member state|presidency|"
     r"institution|partner)s?)\b.{0,60}?\b(?P<verb>(?:co-)?(?:organi[sz](?:e|es|ed|ing)|host(?:s|ed|ing)?|"
     r"chair(?:s|ed|ing)?|conven(?:e|es|ed|ing)))\b.{0,80}?\b(?:" + "|".join(EVENT_NOUNS) + r")s?\b", re.IGNORECASE)
+# Nouns that, after a name, belong to the thing named ("the EASTEAMS project", "the MPF mobility scheme"). Not the
+# nouns a question asks about ("funding", "budget"): "EU funding" would name the attribute, not its subject.
+THING_NOUNS = frozenset("""project projects programme program scheme action contract meeting conference roundtable
+centre center call package agreement mission workshop delegation system facility fund initiative partnership
+operation operations campaign report plan roadmap dialogue strategy platform network visit procedure regulation
+route review proposal""".split())
+# Where money comes from, not what it is for: "the BMVI project" is named by its project's own name, if any.
+FUNDING_NAMES = frozenset({"EU", "EUR", "MS", "BMVI", "AMIF", "ISF", "NDICI", "NDICI-GLOBAL", "IPA", "MFF", "EUTF"})
+_THING_NAME_WORD = re.compile(r"[^\W\d_][\w-]*")
+
 _ORGANISER_PAST = {"organi": "organised", "host": "hosted", "chair": "chaired", "conven": "convened"}
 # A sentence that names who organised, chaired, hosted or convened something: "chaired by TR and HU", "held by OSCE
 # and the Hungarian Ministry", "Frontex organized together with ...", "under the Belgian Presidency".
@@ -249,6 +259,7 @@ class QuestionAnalysis:
     focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
     organiser_verb: str = ""  # "chaired" of "who chaired the meeting": the question asks an event's organiser
     dated_event: str = ""  # "signed" of "when was the contract signed": the event whose date is asked
+    amount_of: tuple[str, ...] = ()  # ("MIRAMI",) of "the budget of the MIRAMI information campaign project"
     document_date: str = ""  # "letter" of "when was the letter sent": the question asks only that document's date
 
     @property
@@ -383,6 +394,7 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
         presupposition=presupposition, presupposed_verb=verb,
         focus=focus, organiser_verb=asked_organiser(question, intent),
         dated_event=asked_dated_event(question, answer_type),
+        amount_of=asked_amount_of(question, answer_type),
         document_date=asked_document_date(question, answer_type),
     )
 
@@ -430,6 +442,29 @@ def asked_dated_event(question: str, answer_type: str) -> str:
         return ""
     index = int(next(name for name, value in matches[-1].groupdict().items() if value)[1:])
     return list(_EVENT_ASKED)[index]
+
+
+def asked_amount_of(question: str, answer_type: str) -> tuple[str, ...]:
+    """The acronyms that name the project, call, contract or scheme whose amount the question asks, else ().
+
+    An acronym ("MIRAMI", "EMR-WBR") standing at most two words before a noun of the thing named ("the MIRAMI
+    information campaign project"); a fund's or the EU's acronym names where the money comes from, not the
+    thing. Why: a passage that names several projects gives the budget of one ("PARIM II (total budget EUR 2.6
+    million)"), and that figure does not say what another of them cost; only a sentence that names the asked one
+    does. Acronyms only: a lower-case word outside the word list ("reintegration", split by the model's
+    vocabulary) is as often the topic as a name, and a budget sentence need not repeat the topic."""
+    if answer_type != "amount":
+        return ()
+    words = [m.group(0) for m in _THING_NAME_WORD.finditer(question)]
+    names = [word for position in range(1, len(words)) if words[position].lower() in THING_NOUNS
+             for word in words[max(1, position - 3):position]  # the name, and at most two words before the noun
+             if word.isupper() and len(word) >= 3 and word not in FUNDING_NAMES]
+    return tuple(dict.fromkeys(names))
+
+
+def names_the_thing(names: tuple[str, ...], text: str) -> bool:
+    """Does the sentence name one of the asked thing's names (any case: "Emmos", "EMMOS")?"""
+    return any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE) for name in names)
 
 
 def asked_document_date(question: str, answer_type: str) -> str:

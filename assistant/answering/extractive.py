@@ -19,7 +19,7 @@ import numpy as np
 from assistant.answering import weights as w
 from assistant.answering.abstention import NO_ANSWER, POSSIBLY_RELATED, AbstentionRules, target_name, unknown_acronym
 from assistant.answering.analysis import (DOCUMENT_DATE_QUESTION, DOCUMENT_NAMED, QuestionAnalysis, analyse, is_topic_question,
-                                          names_dated_event)
+                                          names_dated_event, names_the_thing)
 from assistant.answering.candidates import (
     FEATURES,
     TYPE_FLAGS,
@@ -291,4 +291,6 @@ def _carries_asked(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
         return names_asked_organiser(analysis, candidate)
     if analysis.dated_event:  # the date of the asked event, not of another event of the same thing
         return candidate.facts.carries("date") and names_dated_event(analysis.dated_event, candidate.sentence.text)
+    if analysis.amount_of:  # the amount of the asked project, not of another one the passage names
+        return candidate.facts.carries("amount") and names_the_thing(analysis.amount_of, candidate.sentence.text)
     return candidate.facts.carries(analysis.answer_type)

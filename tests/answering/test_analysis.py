@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.analysis import (
+    asked_amount_of,
+    names_the_thing,
     analyse,
     asked_answer_kind,
     asks_who_leads,
@@ -194,3 +196,24 @@ def test_a_sentence_names_the_asked_event_by_any_word_it_is_told_by(event, sente
 def test_a_question_asking_nothing_but_a_document_s_own_date_names_that_document(question, document):
     assert asked_document_date(question, "date") == document
     assert analyse(question, Glossary([], [], [])).document_date == document
+
+
+@pytest.mark.parametrize("question, names", [
+    ("What is the total budget of the MIRAMI information campaign project?", ("MIRAMI",)),
+    ("How much funding has the PATHWAYS EMR-WBR awareness-raising project received?", ("PATHWAYS", "EMR-WBR")),
+    ("How much is the NDICI-funded PACTS contract worth?", ("PACTS",)),
+    ("How much is the BMVI project worth?", ()),  # a fund names where money comes from, not the project
+    ("How much EU money went to Türkiye in 2023?", ()),  # no thing named by an acronym
+    ("how much is the reintegration project in iraq worth", ()),  # lower case: a topic as often as a name
+])
+def test_an_amount_question_names_the_thing_whose_amount_it_asks(question, names):
+    assert asked_amount_of(question, "amount") == names
+
+
+def test_only_an_amount_question_asks_the_amount_of_a_named_thing():
+    assert asked_amount_of("When did the MIRAMI project start?", "date") == ()
+
+
+def test_a_sentence_names_the_thing_in_any_case_but_not_inside_another_word():
+    assert names_the_thing(("EMMOS",), "via the European Multinational Mission Surveillance Project (Emmos).")
+    assert not names_the_thing(("RCMS",), "e-RCMS to be developed under the EMPATHY project (EUR 5 million).")

@@ -419,6 +419,18 @@ def test_a_signing_told_without_its_date_is_said_to_lack_it(engine, question):
     assert answer.abstained and "do not give when it was signed" in answer.answer
 
 
+@pytest.mark.parametrize("question, amount", [("How much is the SCOPE II project worth?", "EUR 5 million"),
+                                              ("What is the budget of the PROTTASHA II programme in Bangladesh?", "EUR 20 million")])
+def test_the_amount_of_a_named_project_is_answered_by_the_sentence_that_names_it(engine, question, amount):
+    answer = engine.ask(question)
+    assert not answer.abstained and amount in answer.answer
+
+
+def test_another_project_s_budget_in_the_same_passage_does_not_answer_for_the_asked_one(engine):
+    answer = engine.ask("What is the total budget of the PATHWAYS project?")  # Action 7 gives PARIM II's, not PATHWAYS'
+    assert answer.abstained and "do not give an amount" in answer.answer and "PARIM II" not in answer.answer
+
+
 @pytest.mark.parametrize("question, kind", [("When was the letter sent?", "letter"),
                                             ("what's the date of the action file", "action_file")])
 def test_a_document_s_own_date_is_answered_from_its_heading_with_a_passage_of_it_cited(engine, question, kind):
