@@ -74,8 +74,12 @@ def write_graph(packed: PackedE5, path: Path) -> Path:
     except ModuleNotFoundError:
         raise AssistantError("The multilingual encoder's graph has not been built for this environment and the "
                              "onnx package that builds it is not installed; run `make setup`.") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, lambda temporary: temporary.write_bytes(build_graph(packed)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, lambda temporary: temporary.write_bytes(build_graph(packed)))
+    except OSError as error:
+        raise AssistantError(f"The multilingual encoder's graph cannot be written to {path} ({error.strerror or error}); "
+                             "run `make setup` as the owner of the environment.") from None
     return path
 
 

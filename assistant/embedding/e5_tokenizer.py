@@ -47,8 +47,12 @@ def write_tokenizer(packed: PackedE5, path: Path) -> Path:
     """Write the SentencePiece model atomically, and remove those made from other files."""
     from assistant.embedding.onnx import write_atomically
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, lambda temporary: temporary.write_bytes(model_proto(packed)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, lambda temporary: temporary.write_bytes(model_proto(packed)))
+    except OSError as error:
+        raise AssistantError(f"The multilingual encoder's tokenizer cannot be written to {path} ({error.strerror or error}); "
+                             "run `make setup` as the owner of the environment.") from None
     for other in path.parent.glob("tokenizer-*.model"):
         if other != path:
             other.unlink(missing_ok=True)

