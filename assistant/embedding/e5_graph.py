@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -67,20 +67,26 @@ def ensure_graph(packed: PackedE5, threads: int) -> onnxruntime.InferenceSession
 
 def write_graph(packed: PackedE5, path: Path) -> Path:
     """Build the graph and write it atomically (two processes building at once each rename a whole file)."""
-    from assistant.embedding.onnx import write_atomically
-
     try:
         import onnx  # noqa: F401  (the builder's; imported here to fail with a plain sentence)
     except ModuleNotFoundError:
         raise AssistantError("The multilingual encoder's graph has not been built for this environment and the "
                              "onnx package that builds it is not installed; run `make setup`.") from None
+    write_encoder_file(path, lambda: build_graph(packed), "graph")
+    return path
+
+
+def write_encoder_file(path: Path, make: Callable[[], bytes], what: str) -> None:
+    """Write one of the encoder's set-up files (its graph, its tokenizer) atomically beside the venv; a folder that
+    cannot be written is refused in one sentence."""
+    from assistant.embedding.onnx import write_atomically
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, lambda temporary: temporary.write_bytes(build_graph(packed)))
+        write_atomically(path, lambda temporary: temporary.write_bytes(make()))
     except OSError as error:
-        raise AssistantError(f"The multilingual encoder's graph cannot be written to {path} ({error.strerror or error}); "
+        raise AssistantError(f"The multilingual encoder's {what} cannot be written to {path} ({error.strerror or error}); "
                              "run `make setup` as the owner of the environment.") from None
-    return path
 
 
 def build_graph(packed: PackedE5) -> bytes:

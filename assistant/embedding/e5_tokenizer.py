@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.embedding.e5_file import PackedE5
-from assistant.embedding.e5_graph import graph_path, provenance
+from assistant.embedding.e5_graph import graph_path, provenance, write_encoder_file
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
@@ -45,14 +45,7 @@ def load_tokenizer(packed: PackedE5) -> sentencepiece.SentencePieceProcessor:
 
 def write_tokenizer(packed: PackedE5, path: Path) -> Path:
     """Write the SentencePiece model atomically, and remove those made from other files."""
-    from assistant.embedding.onnx import write_atomically
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, lambda temporary: temporary.write_bytes(model_proto(packed)))
-    except OSError as error:
-        raise AssistantError(f"The multilingual encoder's tokenizer cannot be written to {path} ({error.strerror or error}); "
-                             "run `make setup` as the owner of the environment.") from None
+    write_encoder_file(path, lambda: model_proto(packed), "tokenizer")
     for other in path.parent.glob("tokenizer-*.model"):
         if other != path:
             other.unlink(missing_ok=True)
