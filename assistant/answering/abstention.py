@@ -90,6 +90,15 @@ NAMED_BODY = re.compile(rf"(?<![\w-]){_CAPITALISED}(?:\s+(?:(?:{'|'.join(_CONNEC
                         rf"{_BODY_NOUN}s?(?![\w-])")
 
 
+# A period a programme is named by ("the 2024-2025 resettlement scheme", "2023–2025"): its end year is read as its
+# start year, since a period under way at the newest document is what the documents tell of, not an event after them.
+_PERIOD_ENDS = re.compile(r"\b(19[5-9]\d|20\d\d)\s*[-–/]\s*(19[5-9]\d|20\d\d)\b")
+
+
+def _started_period(match: re.Match) -> str:
+    return f"{match.group(1)} {match.group(1)}"
+
+
 class AbstentionRules:
     """The rules, with what they need from the index read once."""
 
@@ -200,7 +209,7 @@ class AbstentionRules:
             if f"{match.group(2)}-{end_month:02d}-28" > newest:
                 return (f"The newest document is dated {human_date(self.newest)}; it cannot say what happened in "
                         f"{match.group(0)}.")
-        for year in YEAR.findall(question):
+        for year in YEAR.findall(_PERIOD_ENDS.sub(_started_period, question)):
             if int(year) > int(newest[:4]):
                 return f"The newest document is dated {human_date(self.newest)}; it cannot say what happened in {year}."
         return ""

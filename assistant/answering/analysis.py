@@ -132,7 +132,13 @@ DEFINITION_QUESTION = re.compile(
     r"^\W*what(?:'s| is| are|s) (?:an? |the )?\S+ (?:in|under) \S+", re.IGNORECASE)
 WHERE_QUESTION = re.compile(r"(^\W*where\b|\bwhere (?:was|were|did|is|are|will)\b|\bin which (?:city|country|place)\b)",
                             re.IGNORECASE)
-WHY_QUESTION = re.compile(r"^\W*why\b", re.IGNORECASE)
+# A reason asked for, with "why" or without: "how does Frontex explain the high number of crossings" asks for an
+# explanation, not a number; "what caused the rise", "what are the reasons for the delay".
+WHY_QUESTION = re.compile(
+    r"^\W*why\b|^\W*how (?:does|do|did|can|could|would|is|are|was|were) .{0,80}?\b(?:explain|explained|justify|"
+    r"justified|account for|accounted for)\b|^\W*what (?:explains|explained|caused|causes|drives|drove|led to|lies behind)\b|"
+    r"^\W*(?:what|which) (?:is|are|was|were) the (?:main |key )?(?:reasons?|causes?|explanations?|drivers?)\b",
+    re.IGNORECASE)
 YES_NO_QUESTION = re.compile(r"^\W*(is|are|was|were|has|have|had|does|do|did|will|would|can|could|should|shall)\b",
                              re.IGNORECASE)
 WHAT_DONE_QUESTION = re.compile(r"\b(what (?:is|are|was|were) (?:being )?(?:done|planned|foreseen|proposed)|way ahead|"

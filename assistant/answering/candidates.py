@@ -147,7 +147,7 @@ class SentenceTable:
         heading = (words <= 10 and not _END.search(text) and not in_item and sentence.field not in ("title", "status",
                    "lead_actors") and row != rows[-1] and not DATE.search(text))
         return SentenceFacts(
-            terms=frozenset(_terms(text)), words=words, has_date=bool(DATE.search(text)),
+            terms=frozenset(terms_of(text)), words=words, has_date=bool(DATE.search(text)),
             has_amount=bool(AMOUNT.search(text)), has_count=has_count(text),
             has_person=has_person(text, self.common_words), has_organisation=bool(_ORGANISATION.search(text)), years=frozenset(int(y) for y in YEAR.findall(text)),
             is_lead_in=text.rstrip().endswith(":"), is_list_item=in_item, signature=signature, heading=heading,
@@ -160,7 +160,8 @@ def _terms_cached(text: str) -> tuple[str, ...]:
     return tuple(tokenize([text])[0])
 
 
-def _terms(text: str) -> tuple[str, ...]:
+def terms_of(text: str) -> tuple[str, ...]:
+    """The text's BM25 terms (lower-cased, stemmed, stopwords dropped), as sentences and questions are compared."""
     return _terms_cached(text)
 
 
@@ -178,7 +179,7 @@ def names_asked_organiser(analysis: QuestionAnalysis, candidate: Candidate) -> b
     if not names_organiser(candidate.sentence.text):
         return False
     targets = analysis.targets
-    event = set(_terms(" ".join([analysis.focus, *targets.terms, *targets.names, *targets.countries])))
+    event = set(terms_of(" ".join([analysis.focus, *targets.terms, *targets.names, *targets.countries])))
     event -= _ORGANISING_WORDS
     return not event or bool(event & candidate.facts.terms)
 
@@ -217,7 +218,7 @@ def featurize(table: SentenceTable, analysis: QuestionAnalysis, prepared: Prepar
     plain = index.sentence_vectors[rows] @ prepared.plain_vector
     multilingual = index.multilingual_vectors[rows] @ multilingual_vector
     best_multilingual = float(multilingual.max())
-    question_terms = frozenset(_terms(prepared.expanded))
+    question_terms = frozenset(terms_of(prepared.expanded))
     lexical = np.array([len(question_terms & c.facts.terms) / len(question_terms) if question_terms else 0.0
                         for c in candidates])
     default_idf = table.max_idf
@@ -315,17 +316,17 @@ def answerability_features(table: SentenceTable, prepared: PreparedQuestion, ran
     if not ranked:
         return row
     column = {name: i for i, name in enumerate(FEATURES)}
-    question_terms = frozenset(_terms(prepared.expanded))
+    question_terms = frozenset(terms_of(prepared.expanded))
     default_idf = table.max_idf
     weights = {t: table.idf.get(t, default_idf) for t in question_terms}
     found = frozenset().union(*(c.facts.terms for c in candidates)) if candidates else frozenset()
     coverage = sum(weights[t] for t in question_terms & found) / (sum(weights.values()) or 1.0)
-    content = [t for t in _terms(prepared.searchable) if t not in _QUESTION_WORDS]
+    content = [t for t in terms_of(prepared.searchable) if t not in _QUESTION_WORDS]
     corpus_coverage = sum(1 for t in content if t in table.idf) / len(content) if content else 1.0
     best = ranked[0]
     second = ranked[1].score if len(ranked) > 1 else 0.0
     focus_cos = focus_unit_cos = focus_coverage = 1.0
-    focus_terms = frozenset(_terms(focus)) if focus else frozenset()
+    focus_terms = frozenset(terms_of(focus)) if focus else frozenset()
     if focus_vector is not None and focus_terms and candidates:
         vectors = table.index.sentence_vectors
         closeness = vectors[[c.row for c in candidates]] @ focus_vector

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 
 from assistant.answering import weights as w
 from assistant.answering.analysis import ASKED_EVENT, DOER_QUESTIONS, DOER_SENTENCES, asks_who_leads
-from assistant.answering.candidates import (TYPE_FLAGS, Candidate, SentenceTable, _terms, is_row_title,
-                                           names_asked_organiser)
+from assistant.answering.candidates import (TYPE_FLAGS, Candidate, SentenceTable, is_row_title, names_asked_organiser,
+                                           terms_of)
 from assistant.answering.ranker import Ranker
 from assistant.ingest import human_date, short_label
 from assistant.records import Answer, AnswerSentence, Citation, Document
@@ -109,7 +109,7 @@ def _with_event(chosen: list[Candidate], ranked: list[Candidate], analysis) -> l
     match = ASKED_EVENT.search(analysis.question)
     if analysis.intent not in ("status", "yes_no") or match is None:
         return chosen
-    event = set(_terms(match.group(1)))
+    event = set(terms_of(match.group(1)))
     unit_id = chosen[0].hit.unit.unit_id
     if not event or any(event & c.facts.terms for c in chosen if c.hit.unit.unit_id == unit_id):
         return chosen

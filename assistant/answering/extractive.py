@@ -33,6 +33,7 @@ from assistant.answering.candidates import (
 )
 from assistant.answering.compose import compose, document_date_answer, is_document_of, with_structure, write_answer
 from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
+from assistant.answering.key_term import KeyTerms
 from assistant.answering.ranker import Ranker, load_ranker, logistic_probability
 from assistant.records import Answer, Citation, Hit
 from assistant.answering.language import foreign_language, not_supported_sentence
@@ -235,9 +236,10 @@ class Answerer:
         close sentence carries it. Who organised, chaired or hosted an event is checked like a type: a Lead
         actor(s) field does not say it, a sentence that names the organiser does.
 
-        "Close": among the best TYPE_WINDOW. "About it": in the best sentence's unit or a unit the question names,
-        or sharing at least ABOUT_OVERLAP of the question's idf-weighted terms; and not only about other countries
-        than the question's.
+        "Close": among the best TYPED_WINDOW. "About it": in the best sentence's unit or a unit the question names,
+        or sharing at least ABOUT_OVERLAP of the question's idf-weighted terms; not only about other countries
+        than the question's; and speaking of the question's most specific word its unit uses (answering/key_term.py:
+        "EUR 220 million ... border with Iran" does not give the worth of the project at the western borders).
         """
         if not (analysis.organiser_verb or analysis.answer_type in TYPE_FLAGS) or not ranked:
             return 1.0
@@ -247,10 +249,11 @@ class Answerer:
             return 1.0  # the document's own date, which heads the answer, may be what is asked (of the letter, the
             # file, the note: "when was the contract signed" asks the contract's date, which its sentence must give)
         overlap, elsewhere = FEATURE_INDEX["idf_overlap"], FEATURE_INDEX["other_country_only"]
-        typed = [candidate.score for candidate in ranked[:w.TYPE_WINDOW]
+        key_terms = KeyTerms(self.table, analysis)
+        typed = [candidate.score for candidate in ranked[:w.TYPED_WINDOW]
                  if (candidate.hit.unit.unit_id == best_unit or candidate.hit.named
                      or candidate.features[overlap] >= w.ABOUT_OVERLAP) and not candidate.features[elsewhere]
-                 and _carries_asked(analysis, candidate)]
+                 and _carries_asked(analysis, candidate) and key_terms.speaks_of(candidate)]
         best = ranked[0].score
         return min(1.0, max(typed) / best) if typed and best > 0 else 0.0
 

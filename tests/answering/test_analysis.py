@@ -110,6 +110,24 @@ def test_a_why_question_about_no_stop_has_no_premise_to_check():
     assert analyse("Why was the pilot project launched?", Glossary([], [], [])).presupposition == ""
 
 
+@pytest.mark.parametrize("question", [
+    "How does Frontex explain the high number of illegal border crossings on the Western Balkan route?",
+    "how do they explain the drop in arrivals",
+    "What caused the increase in the number of departures from Libya?",
+    "What are the main reasons for the delay in returns?",
+    "what led to the rise in crossings",
+])
+def test_a_reason_asked_for_without_why_is_a_why_question_and_not_a_count(question):
+    analysis = analyse(question, Glossary([], [], []))
+    assert analysis.intent == "why" and analysis.answer_type == "text"
+
+
+@pytest.mark.parametrize("question, intent", [("How many reasons does the letter give?", "how_many"),
+                                              ("What is the number of returns?", "how_many")])
+def test_a_count_of_reasons_is_still_a_count(question, intent):
+    assert analyse(question, Glossary([], [], [])).intent == intent
+
+
 def test_who_leads_an_action_still_asks_for_the_lead_actors():
     assert analyse("Who leads the action on returns?", Glossary([], [], [])).intent == "who_leads"
 

@@ -431,6 +431,19 @@ def test_another_project_s_budget_in_the_same_passage_does_not_answer_for_the_as
     assert answer.abstained and "do not give an amount" in answer.answer and "PARIM II" not in answer.answer
 
 
+def test_a_programme_named_by_its_period_is_not_taken_for_an_event_after_the_documents(engine):
+    # "the 2024-2025 scheme" runs from 2024, which the July 2024 file tells of; 2025 is where it ends, not when it happened
+    answer = engine.ask("how many pledges did member states make under the 2024-2025 resettlement scheme")
+    assert not answer.abstained and "61,000 pledges" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["What happened with the resettlement scheme in 2025?",
+                                      "Did the 2025-2026 programme start?"])
+def test_a_year_after_the_newest_document_still_cannot_be_answered(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained and any("cannot say what happened in 2025" in note for note in answer.notes)
+
+
 @pytest.mark.parametrize("question, kind", [("When was the letter sent?", "letter"),
                                             ("what's the date of the action file", "action_file")])
 def test_a_document_s_own_date_is_answered_from_its_heading_with_a_passage_of_it_cited(engine, question, kind):
