@@ -26,6 +26,7 @@ from assistant.answering.analysis import (
     QUESTION_DATE,
     YEAR,
     QuestionAnalysis,
+    tells_of_outcome,
 )
 from assistant.answering import weights as w
 from assistant.answering.candidates import FEATURES, Candidate, is_row_title
@@ -43,7 +44,8 @@ ROMAN = re.compile(r"[IVXLC]+")  # "Title III", "Annex II": capitals, but no acr
 _NEGATIVE = re.compile(r"\b(not|no longer|never|stopp\w*|ended|abandon\w*|withdr[ae]w\w*|pulled out|rejected|refus\w*|"
                        r"cancel\w*|suspend\w*|halted|terminat\w*|closed|declined|gave up|given up|left|failed|lost|"
                        r"delayed|postponed|blocked|dropped|opposed|shut|discontinued|abolished|dissolved|disbanded|"
-                       r"phased out|wound up|collapsed|broke down|broken off|stalled|frozen|froze)\b", re.IGNORECASE)
+                       r"phased out|wound up|collapsed|broke down|broken off|stalled|frozen|froze|walked out|backed out|"
+                       r"opted out|boycotted|severed)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -235,14 +237,17 @@ class AbstentionRules:
 
     @staticmethod
     def premise_unsupported(analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
-        """The best passage about the premise's subject, when it tells of no stopping or refusing; else None."""
+        """The best passage about the premise's subject, when it tells of no stopping or refusing (or, for an outcome
+        taken for granted, "why was it adopted", of no such outcome); else None."""
         if not analysis.presupposition or not ranked:
             return None
         best = ranked[0]
         unit_rows = [c for c in ranked if c.hit.unit.unit_id == best.hit.unit.unit_id]
-        if any(_NEGATIVE.search(c.sentence.text) for c in unit_rows[:6]):
-            return None
-        return best
+        if analysis.presupposed_outcome:
+            told = any(tells_of_outcome(analysis.presupposed_outcome, c.sentence.text) for c in unit_rows[:6])
+        else:
+            told = any(_NEGATIVE.search(c.sentence.text) for c in unit_rows[:6])
+        return None if told else best
 
 
 def target_name(analysis: QuestionAnalysis, common_words: frozenset[str] = frozenset()) -> str:

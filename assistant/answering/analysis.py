@@ -46,15 +46,24 @@ DOER_VERBS = {  # what the question asks the doer of, and the passive that names
 DOER_QUESTIONS = {kind: re.compile(rf"\b(?:{asked})\b", re.IGNORECASE) for kind, (asked, _) in DOER_VERBS.items()}
 DOER_SENTENCES = {kind: re.compile(rf"\b(?:{named})\s+(?:\w+\s+){{0,2}}by\b", re.IGNORECASE)
                   for kind, (_, named) in DOER_VERBS.items()}
-# "who chaired the Solidarity Platform meeting", "who organised the conference": the organiser of an event, which
-# a Lead actor(s) field does not give; the documents name one in the text or not at all (`names_organiser`).
+# "who chaired the Solidarity Platform meeting", "who organised the conference", "who took part in the meeting", "who
+# signed the contract": the doer of an event or a text, which a Lead actor(s) field does not give; the documents
+# name one in the text or not at all (`names_organiser`).
 EVENT_NOUNS = ("meeting", "conference", "workshop", "summit", "round ?table", "session", "forum", "seminar", "event",
                "dialogue", "training", "taskforce", "task force", "talks", "consultation", "ministerial", "gathering",
                "exercise", "mission", "visit")
+# Bodies whose chair a question may ask ("who chairs the returns working group"); a Lead actor(s) field does not say it.
+CHAIRED_BODIES = ("working group", "group", "committee", "board", "platform", "working party")
+# Texts whose signatories a question may ask ("who signed the contract in Dhaka").
+SIGNED_TEXTS = ("contract", "agreement", "memorandum", "declaration", "arrangement", "roadmap", "deal", "statement")
+_ASKING_BODY = (r"\b(?:who|which (?:\w+ ){0,2}(?:organi[sz]ations?|agenc(?:y|ies)|bod(?:y|ies)|countr(?:y|ies)|"
+                r"member states?|presidenc(?:y|ies)|institutions?|partners?|ministers?|officials?))\b.{0,60}?\b")
 ORGANISER_QUESTION = re.compile(
-    r"\b(?:who|which (?:\w+ ){0,2}(?:organisation|organization|agency|body|country|member state|presidency|"
-    r"institution|partner)s?)\b.{0,60}?\b(?P<verb>(?:co-)?(?:organi[sz](?:e|es|ed|ing)|host(?:s|ed|ing)?|"
-    r"chair(?:s|ed|ing)?|conven(?:e|es|ed|ing)))\b.{0,80}?\b(?:" + "|".join(EVENT_NOUNS) + r")s?\b", re.IGNORECASE)
+    _ASKING_BODY + r"(?P<verb>(?:co-)?(?:organi[sz](?:e|es|ed|ing)|host(?:s|ed|ing)?|chair(?:s|ed|ing)?|"
+    r"conven(?:e|es|ed|ing))|took part|takes? part|taking part|attend(?:s|ed|ing)?|participat(?:e|es|ed|ing))\b"
+    r".{0,80}?\b(?:" + "|".join((*EVENT_NOUNS, *CHAIRED_BODIES)) + r")s?\b"
+    r"|" + _ASKING_BODY + r"(?P<sign>sign(?:s|ed|ing)?)\b.{0,80}?\b(?:"
+    + "|".join(SIGNED_TEXTS) + r")s?\b", re.IGNORECASE)
 # Nouns that, after a name, belong to the thing named ("the EASTEAMS project", "the MPF mobility scheme"). Not the
 # nouns a question asks about ("funding", "budget"): "EU funding" would name the attribute, not its subject.
 THING_NOUNS = frozenset("""project projects programme program scheme action contract meeting conference roundtable
@@ -65,7 +74,8 @@ route review proposal""".split())
 FUNDING_NAMES = frozenset({"EU", "EUR", "MS", "BMVI", "AMIF", "ISF", "NDICI", "NDICI-GLOBAL", "IPA", "MFF", "EUTF"})
 _THING_NAME_WORD = re.compile(r"[^\W\d_][\w-]*")
 
-_ORGANISER_PAST = {"organi": "organised", "host": "hosted", "chair": "chaired", "conven": "convened"}
+_ORGANISER_PAST = {"organi": "organised", "host": "hosted", "chair": "chaired", "conven": "convened",
+                   "participat": "took part in", "part": "took part in", "attend": "attended", "sign": "signed"}
 # A sentence that names who organised, chaired, hosted or convened something: "chaired by TR and HU", "held by OSCE
 # and the Hungarian Ministry", "Frontex organized together with ...", "under the Belgian Presidency".
 ORGANISER_SENTENCE = re.compile(
@@ -73,6 +83,18 @@ ORGANISER_SENTENCE = re.compile(
     r"\bunder the (?:[\w-]+ ){0,3}(?:chair(?:manship)?|presidency|auspices)\b)|"
     r"\b(?:[A-Z][\w-]*|It|They|We)\s+(?:\([^)]*\)\s+)?(?:(?:has|have|had|will|is|are|was|were|also|jointly)\s+)?"
     r"(?:co-)?(?:organi[sz](?:e|es|ed)|host(?:s|ed)|chair(?:s|ed)|conven(?:e|es|ed))\b")
+_DOER_AUXILIARY = r"(?:\([^)]*\)\s+)?(?:(?:has|have|had|will|is|are|was|were|also|jointly)\s+)?"
+# A sentence that names who took part in or attended an event: "Europol participated in all JADs", "with the
+# participation of the EU", "Kick-off meeting with DE, HU and AT and Turkish authorities took place".
+PARTICIPANT_SENTENCE = re.compile(
+    r"(?i:\b(?:attended|joined)\s+(?:\w+\s+){0,3}by\b|\bwith the participation of\b|\bparticipants?\s+(?:included|were)\b|"
+    r"^\W*(?:(?:the|a)\s+)?(?:[\w-]+\s+){0,3}(?:meeting|conference|workshop|summit|seminar|session|talks)s?\s+"
+    r"with\s+(?:the\s+)?(?=[A-Z]))|"
+    r"\b(?:[A-Z][\w-]*|It|They|We)\s+" + _DOER_AUXILIARY + r"(?:took part|participated|attended|joined)\b")
+# A sentence that names who signed a text: "was signed by UNODC on 15 July 2024", "Tunisia and the EU signed"; not
+# "the contract ... in Bangladesh was signed", which names what was signed.
+SIGNER_SENTENCE = re.compile(r"(?i:\bsigned\s+(?:\w+\s+){0,3}by\b|\bsignator(?:y|ies)\b)|"
+                             r"\b(?:[A-Z][\w-]*|They|We)\s+(?:(?:has|have|had|also|jointly)\s+)?(?:co-)?signed\b")
 # "when was the contract signed", "on what date did Bulgaria start the procedure": the event whose date is asked,
 # and the words a sentence names that event by. A date told of another event of the same thing ("the action was
 # adopted in November 2023") does not say when the contract was signed.
@@ -188,8 +210,20 @@ PRESUPPOSITION = re.compile(
     r"suspend\w*|halt\w*|drop(?:ped)?|fail(?:ed)?|quit|leave|left|terminat\w*|clos(?:e|ed)|block\w*|decline\w*|"
     r"oppos\w*|scrap\w*|delay\w*|postpon\w*|lose|lost|shut(?:ting)? down|shut|discontinu\w*|abolish\w*|dissolv\w*|"
     r"disband\w*|phas(?:e|ed|ing) out|wound up|wind(?:ing)? (?:up|down)|collaps\w*|br(?:oke|eak|oken) (?:down|off)|"
-    r"stall\w*|froze|frozen|freez\w*|exit\w*)\b(?P<rest>.*)$",
+    r"stall\w*|froze|frozen|freez\w*|exit\w*|walk(?:s|ed|ing)? out|back(?:s|ed|ing)? out|opt(?:s|ed|ing)? out|"
+    r"boycott\w*|sever\w*|cut (?:off|ties))\b(?P<rest>.*)$",
     re.IGNORECASE)
+# "why was the regulation finally adopted", "why did Türkiye sign the roadmap": the question takes the outcome for
+# granted; a passage that tells of no such outcome ("resume and conclude negotiations") does not support it.
+OUTCOME_VERBS = {  # stem: (the outcome told by a verb, the outcome told by a noun)
+    "adopt": ("adopted", "adoption"), "approv": ("approved", "approval"), "sign": ("signed", "signature"),
+    "conclud": ("concluded", "conclusion"), "ratif": ("ratified", "ratification"),
+    "finali": ("finali[sz]ed", "finali[sz]ation"), "complet": ("completed", "completion"),
+    "accept": ("accepted", "acceptance"), "agree": ("agreed", "agreement"), "lift": ("lifted", "lifting")}
+OUTCOME_PRESUPPOSITION = re.compile(
+    r"^\W*why (?P<aux>was|were|has|have|had|did|is|are)\b(?P<subject>.{0,80}?)\b(?:(?P<passive>been)\s+)?"
+    r"(?P<verb>adopt(?:ed)?|approv(?:e|ed)|sign(?:ed)?|conclud(?:e|ed)|ratif(?:y|ied)|finali[sz](?:e|ed)|"
+    r"complet(?:e|ed)|accept(?:ed)?|agree(?:d)?|lift(?:ed)?)\b(?P<rest>.*)$", re.IGNORECASE)
 PAST_EVENT = re.compile(r"\b(did|was|were|had|happened|concluded|agreed|decided|resulted|came out|outcome|result|say|said|"
                         r"signed|adopted|held)\b", re.IGNORECASE)
 QUESTION_DATE = re.compile(r"\b(?:(\d{1,2}) )?(" + MONTH_PATTERN + r") (\d{4})\b", re.IGNORECASE)
@@ -262,6 +296,7 @@ class QuestionAnalysis:
     latest: bool = False  # asks for the current state ("now", "latest", "still")
     presupposition: str = ""  # "Frontex gave up its co-driver role", as the question takes it for granted
     presupposed_verb: str = ""
+    presupposed_outcome: str = ""  # "adopt" of "why was the regulation adopted": an outcome taken for granted
     focus: str = ""  # what is asked beyond the named targets: "weather forecast next week" of "... for Athens next week?"
     organiser_verb: str = ""  # "chaired" of "who chaired the meeting": the question asks an event's organiser
     dated_event: str = ""  # "signed" of "when was the contract signed": the event whose date is asked
@@ -344,6 +379,11 @@ _ASKING_WORDS = frozenset("""whats say says said tell told give given please kno
 documents document""".split())
 
 
+# A script or style element with what it holds, or any other tag ("<b>", "</b>", "<img src=x>"), not "x < 5 and y > 3".
+_MARKUP = re.compile(r"<(script|style)\b[^<>]{0,300}>.*?(?:</\1\s*>|$)|</?[A-Za-z][\w:-]*(?:\s[^<>]{0,300})?/?>",
+                     re.DOTALL | re.IGNORECASE)
+
+
 def focus_of(question: str, targets: Targets, glossary: Glossary, common_words: frozenset[str] = frozenset()) -> str:
     """The question's words that are not its targets, stopwords, numbers or asking words, in order.
 
@@ -359,9 +399,12 @@ def focus_of(question: str, targets: Targets, glossary: Glossary, common_words: 
             if part and (part.isupper() or part.lower() not in common_words):
                 names.add(part.lower())
     kept = []
+    # Markup or code pasted into a question ("<script>window.__xss=3</script>") asks about nothing: its tags and
+    # script go, and so does a word with a digit or an underscore.
+    question = _MARKUP.sub(" ", question)
     for word in re.findall(r"[\wÀ-ÿ][\wÀ-ÿ'’]*", question):  # a hyphenated word part by part ("EU-Tunisia")
         lower = re.sub(r"['’]s$", "", word.lower()).strip("'’")
-        if (lower in _STOPWORDS or lower in _ASKING_WORDS or lower in names or any(c.isdigit() for c in lower)
+        if (lower in _STOPWORDS or lower in _ASKING_WORDS or lower in names or any(c.isdigit() or c == "_" for c in lower)
                 or (targets.locators and lower in _LOCATOR_WORDS) or len(lower) < 2):
             continue
         if glossary.countries_in(word) or glossary.terms_in(word):
@@ -379,12 +422,17 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
     known = {w.lower() for w in (*countries, *terms)} | {a.lower() for c in glossary.countries for a in (c.name, *c.aliases)}
     names = tuple(n for n in _names(question, glossary) if n.lower() not in known)
     years = tuple(sorted({int(y) for y in YEAR.findall(question)}))
-    presupposition, verb = "", ""
+    presupposition, verb, outcome = "", "", ""
     match = PRESUPPOSITION.search(question)
+    if match is None and (match := OUTCOME_PRESUPPOSITION.search(question)) is not None:
+        outcome = next(stem for stem in OUTCOME_VERBS if match.group("verb").lower().startswith(stem))
     if match:
         verb = match.group("verb").lower()
         # With its auxiliary, so that the premise reads as a sentence: "Pakistan did refuse ...", "the facility was shut down".
-        presupposition = " ".join(f"{match.group('subject')} {match.group('aux').lower()} {match.group('passive') or ''} "
+        # An adverb the question puts before the verb stays there: "the regulation was finally adopted".
+        subject, adverb = re.match(rf"(.*?)\s*\b((?:{_FINAL_WORDS}|really|suddenly))?\s*$", match.group("subject"),
+                                   re.IGNORECASE).groups()
+        presupposition = " ".join(f"{subject} {match.group('aux').lower()} {adverb or ''} {match.group('passive') or ''} "
                                   f"{match.group('verb')}{match.group('rest')}".split()).rstrip("?")
     targets = Targets(tuple(str(r) for r in references), countries, terms, names)
     # A definition asks what its target is and nothing more ("what does FRESO stand for"): no focus beyond it.
@@ -397,7 +445,7 @@ def analyse(question: str, glossary: Glossary, common_words: frozenset[str] = fr
     return QuestionAnalysis(
         question=question, intent=intent, answer_type=answer_type, targets=targets,
         references=references, years=years, latest=bool(LATEST.search(question)) or intent == "status",
-        presupposition=presupposition, presupposed_verb=verb,
+        presupposition=presupposition, presupposed_verb=verb, presupposed_outcome=outcome,
         focus=focus, organiser_verb=asked_organiser(question, intent),
         dated_event=asked_dated_event(question, answer_type),
         amount_of=asked_amount_of(question, answer_type),
@@ -430,12 +478,12 @@ def has_count(text: str) -> bool:
 def asked_organiser(question: str, intent: str) -> str:
     """The past tense of the organising verb ("chaired") when a who-question asks who organised an event, else ''.
 
-    "Which presidency convened ..." reads as no plainer intent ("other"); a question that asks when or where the
-    event was is not asking its organiser."""
-    match = ORGANISER_QUESTION.search(question) if intent in ("who_leads", "other") else None
+    "Which presidency convened ..." reads as no plainer intent ("other"), "which agencies took part in ..." as a
+    list; a question that asks when or where the event was is not asking its organiser."""
+    match = ORGANISER_QUESTION.search(question) if intent in ("who_leads", "other", "list") else None
     if match is None:
         return ""
-    verb = match.group("verb").lower()
+    verb = (match.group("verb") or match.group("sign")).lower()
     past = next(p for stem, p in _ORGANISER_PAST.items() if stem in verb)
     return "co-" + past if verb.startswith("co-") else past
 
@@ -488,14 +536,28 @@ def asked_document_date(question: str, answer_type: str) -> str:
     return named.group(1).lower()
 
 
+def tells_of_outcome(outcome: str, text: str) -> bool:
+    """Does the sentence tell of the outcome (an OUTCOME_VERBS stem) as done: by its verb not after "to be", "will
+    be" or "not yet" ("was adopted in April"), or by its noun in a sentence that plans nothing ("the signature of the
+    agreement on 16 July"; not "adoption is expected")?"""
+    verb, noun = OUTCOME_VERBS[outcome]
+    for match in re.finditer(rf"\b(?:{verb})\b", text, re.IGNORECASE):
+        if not re.search(r"\b(?:to be|will be|would be|not (?:yet )?(?:been )?)\s*$", text[:match.start()], re.IGNORECASE):
+            return True
+    return bool(re.search(rf"\b(?:{noun})\b", text, re.IGNORECASE)) and not PLANNED.search(text)
+
+
 def names_dated_event(event: str, text: str) -> bool:
     """Does the sentence name the asked event, by any of the words it is told by ("initiated" for "started")?"""
     return bool(DATED_EVENT_SENTENCE[event].search(text))
 
 
-def names_organiser(text: str) -> bool:
-    """Does the sentence name who organised, chaired, hosted or convened something?"""
-    return bool(ORGANISER_SENTENCE.search(text))
+def names_organiser(text: str, verb: str = "") -> bool:
+    """Does the sentence name who did what the question asks of the event (`verb`, QuestionAnalysis.organiser_verb):
+    who organised, chaired, hosted or convened it (the default), who took part in or attended it, who signed it?"""
+    pattern = {"took part in": PARTICIPANT_SENTENCE, "attended": PARTICIPANT_SENTENCE,
+               "signed": SIGNER_SENTENCE}.get(verb, ORGANISER_SENTENCE)
+    return bool(pattern.search(text))
 
 
 def has_person(text: str, common_words: frozenset[str] = frozenset()) -> bool:

@@ -176,7 +176,7 @@ def names_asked_organiser(analysis: QuestionAnalysis, candidate: Candidate) -> b
     """Does the sentence name who organised, chaired or hosted the event the question asks about? It must name an
     organiser ("chaired by TR and HU") and share a word of the event's name as the question gives it ("Budapest
     Process", "legal migration"): the chair of another meeting in the same passage does not answer."""
-    if not names_organiser(candidate.sentence.text):
+    if not names_organiser(candidate.sentence.text, analysis.organiser_verb):
         return False
     targets = analysis.targets
     event = set(terms_of(" ".join([analysis.focus, *targets.terms, *targets.names, *targets.countries])))

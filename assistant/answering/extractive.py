@@ -35,6 +35,7 @@ from assistant.answering.compose import compose, document_date_answer, is_docume
 from assistant.answering.crosslingual import CrossLingualReading, chosen_sentences, cross_lingual_reading
 from assistant.answering.key_term import KeyTerms
 from assistant.answering.ranker import Ranker, load_ranker, logistic_probability
+from assistant.ingest import REDACTED
 from assistant.records import Answer, Citation, Hit
 from assistant.answering.language import foreign_language, not_supported_sentence
 from assistant.search import PreparedQuestion, Query, Retriever, clean_question
@@ -138,7 +139,10 @@ class Answerer:
                           and not is_topic_question(analysis, self.retriever.glossary)):
             return self._abstain(reading, [], "nothing_found")
         best = ranked[0]
-        redacted = next((c for c in ranked[:2] if c.facts.redacted and c.score >= 0.8 * best.score), None)
+        # A bare "[REDACTED]" matches nothing of the question by its words: below a sentence that answers, it is only
+        # the unit's next line, not the passage that best matches.
+        redacted = next((c for c in ranked[:2] if c.facts.redacted and c.score >= 0.8 * best.score
+                         and (c is best or c.sentence.text.replace(REDACTED, "").strip(" .;:,-"))), None)
         if redacted is not None and not (redacted is best and best.facts.carries(analysis.answer_type)):
             return self._abstain(reading, [
                 f"The passage that best matches the question, in {redacted.hit.unit.locator}, is redacted in the "

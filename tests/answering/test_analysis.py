@@ -15,6 +15,7 @@ from assistant.answering.analysis import (
     asked_document_date,
     names_dated_event,
     names_organiser,
+    tells_of_outcome,
 )
 from assistant.ingest import Glossary
 from assistant.search.locators import LocatorReference, locator_references
@@ -106,6 +107,28 @@ def test_a_why_question_about_a_stop_takes_it_for_granted_as_a_sentence(question
     assert analysis.intent == "why" and analysis.presupposition == premise
 
 
+@pytest.mark.parametrize("question, premise, outcome", [
+    ("Why was the regulation finally adopted in April 2023?", "the regulation was finally adopted in April 2023", "adopt"),
+    ("why did türkiye sign the roadmap", "türkiye did sign the roadmap", "sign"),
+    ("Why has the visa suspension been lifted?", "the visa suspension has been lifted", "lift"),
+    ("why did pakistan walk out of the dialogue", "pakistan did walk out of the dialogue", ""),
+])
+def test_a_why_question_about_an_outcome_or_a_walk_out_takes_it_for_granted(question, premise, outcome):
+    analysis = analyse(question, Glossary([], [], []))
+    assert analysis.presupposition == premise and analysis.presupposed_outcome == outcome
+
+
+@pytest.mark.parametrize("sentence, outcome, told", [
+    ("The Regulation was adopted in April and is expected to enter into force in June.", "adopt", True),
+    ("The Regulation is to be adopted in the coming weeks.", "adopt", False),
+    ("Adoption of the proposal is expected by the end of the year.", "adopt", False),
+    ("The roadmap has not yet been signed.", "sign", False),
+    ("The signature of the Memorandum took place on 16 July.", "sign", True),
+])
+def test_an_outcome_is_told_by_its_verb_or_noun_and_not_by_a_plan(sentence, outcome, told):
+    assert tells_of_outcome(outcome, sentence) is told
+
+
 def test_a_why_question_about_no_stop_has_no_premise_to_check():
     assert analyse("Why was the pilot project launched?", Glossary([], [], [])).presupposition == ""
 
@@ -153,6 +176,10 @@ def test_an_action_named_in_another_language_is_a_locator(question):
     ("which agency organized the training for Libyan coast guards", "organised"),
     ("Who co-chairs the Rabat Process steering committee meetings?", "co-chaired"),
     ("Which presidency convened the ministerial meeting on returns?", "convened"),
+    ("who chairs the returns working group with greece", "chaired"),
+    ("Who took part in the kick-off meeting in Vienna?", "took part in"),
+    ("which agencies attended the regional conference on smuggling", "attended"),
+    ("Who signed the grant agreement for the border project?", "signed"),
 ])
 def test_a_question_asking_who_organised_an_event_asks_for_its_organiser(question, verb):
     analysis = analyse(question, Glossary([], [], []))
@@ -176,6 +203,21 @@ def test_other_questions_do_not_ask_for_an_organiser(question):
 ])
 def test_a_sentence_names_an_organiser_when_it_says_who_organised_chaired_or_hosted(sentence, names):
     assert names_organiser(sentence) is names
+
+
+@pytest.mark.parametrize("sentence, verb, names", [
+    ("The contract was signed by UNODC on 15 July 2024.", "signed", True),
+    ("Tunisia and the EU signed a Memorandum of Understanding.", "signed", True),
+    ("The contract of the action in Bangladesh was signed and launched on 8 July 2024.", "signed", False),
+    ("Kick-off meeting with DE, HU and AT and Turkish authorities took place in Vienna.", "took part in", True),
+    ("Europol participated in all JADs taking place in 2023.", "took part in", True),
+    ("The meeting was attended by Commissioner Johansson.", "attended", True),
+    ("Following the revival of the Taskforce with the Principals' meeting of 20 March, a workshop is planned.",
+     "took part in", False),
+    ("Meetings were chaired by the Swedish Presidency.", "signed", False),
+])
+def test_a_sentence_names_a_participant_or_signatory_only_when_it_says_who_took_part_or_signed(sentence, verb, names):
+    assert names_organiser(sentence, verb) is names
 
 
 @pytest.mark.parametrize("question, event", [

@@ -200,6 +200,24 @@ def test_a_premise_the_documents_contradict_is_not_taken_for_granted(engine):
     assert "Pakistan reacted very positively" in answer.answer
 
 
+@pytest.mark.parametrize("question, premise", [
+    # an outcome taken for granted that the passage does not tell of: Action 3 still resumes the negotiations
+    ("Why was the Regulation on transport operators approved by the Council?",
+     "the Regulation on transport operators was approved by the Council"),
+    # a walking-out verb, in lower case: the Budapest Process meetings were chaired by TR and HU
+    ("why did türkiye boycott the budapest process", "türkiye did boycott the budapest process"),
+])
+def test_a_premise_no_passage_tells_of_is_quoted_as_unsupported(engine, question, premise):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.abstention == "premise_not_supported", answer.answer
+    assert f"the premise that {premise}" in answer.answer and answer.citations
+
+
+def test_an_outcome_the_passage_tells_of_is_not_refused_as_a_premise(engine):
+    answer = engine.ask("Why was the PACTS contract signed?")  # "was signed by UNODC on 15 July 2024"
+    assert answer.abstention != "premise_not_supported" and answer.analysis["presupposed_outcome"] == "sign"
+
+
 @pytest.mark.parametrize("question", [
     "Who won the 2018 Eurovision Song Contest?",
     "How do I bake sourdough bread?",
@@ -405,6 +423,18 @@ def test_an_event_whose_organiser_is_never_named_is_said_to_lack_it(engine, ques
     answer = engine.ask(question)
     verb = "chaired" if "chaired" in question else "hosted"
     assert answer.abstained and f"do not give who {verb} it" in answer.answer
+
+
+@pytest.mark.parametrize("question, named", [("Who signed the PACTS contract?", "signed by UNODC"),
+                                             ("Who took part in the SCOPE II kick-off meeting?", "DE, HU and AT")])
+def test_who_signed_or_took_part_is_answered_by_the_sentence_that_names_them(engine, question, named):
+    answer = engine.ask(question)
+    assert not answer.abstained and named in answer.answer
+
+
+def test_who_attended_a_meeting_whose_attendance_is_not_told_is_said_not_to_be_given(engine):
+    answer = engine.ask("Who attended the Solidarity Platform meeting on 25 May?")  # a Lead actor(s) field does not say
+    assert answer.abstained and "do not give who attended it" in answer.answer
 
 
 def test_the_date_of_the_asked_event_is_answered_by_the_sentence_that_tells_of_it(engine):

@@ -24,6 +24,16 @@ def test_the_focus_leaves_out_countries_numbers_and_asking_words(engine):
     assert analysis.focus == "weather forecast next week"
 
 
+@pytest.mark.parametrize("question, focus", [
+    ("When did the working group meet? <script>window.__xss=3</script>", "working group meet"),
+    ("When did the working group meet? window.__xss=3", "working group meet window"),
+    ("what is <b>the status</b> of returns", "status returns"),
+    ("is the budget < 5 million or > 3 million", "budget million million"),
+])
+def test_markup_and_code_pasted_into_a_question_are_not_its_focus(question, focus):
+    assert analyse(question, NO_GLOSSARY).focus == focus
+
+
 def test_the_focus_leaves_out_the_unit_a_question_names(engine):
     assert analyse("Who leads action 12 in Türkiye?", engine.glossary).focus == "leads"
 
