@@ -160,7 +160,7 @@ class Answerer:
         if self._attribute_missing(analysis, ranked):
             target = target_name(analysis, self.retriever.common_words)
             mentioned = f"mention {target}" if target else f"touch on this in {best.hit.unit.locator}"
-            return self._abstain(reading, [], "not_given", cite=best,
+            return self._abstain(reading, [], "not_given", cite=self._mentioning(analysis, ranked),
                                  lead=f"The documents {mentioned} [1] but do not give {analysis.attribute}.")
         return _with_analysis(compose(reading, self.table, self.settings.max_sentences,
                                       self.retriever.index.documents_by_id, self.model), reading)
@@ -260,6 +260,17 @@ class Answerer:
                  and _carries_asked(analysis, candidate) and key_terms.speaks_of(candidate)]
         best = ranked[0].score
         return min(1.0, max(typed) / best) if typed and best > 0 else 0.0
+
+    def _mentioning(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate:
+        """The sentence a "mentioned but not given" answer cites: of the best unit's, the best-ranked that names the
+        question's key word ("Airport security project ... under implementation by IOM" for the airport project's
+        worth), so the reader sees where the thing is mentioned; the best sentence when none names it."""
+        key_terms = KeyTerms(self.table, analysis)
+        best = ranked[0]
+        key, _ = key_terms.key_of(best.hit.unit.unit_id)
+        if not key or key in best.facts.terms:
+            return best
+        return next((c for c in ranked if c.hit.unit.unit_id == best.hit.unit.unit_id and key in c.facts.terms), best)
 
     def _document_dated(self, analysis: QuestionAnalysis, ranked: list[Candidate]) -> Candidate | None:
         """For a question asking only a document's own date: the best-ranked sentence of the best-ranked dated

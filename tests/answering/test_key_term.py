@@ -34,6 +34,13 @@ def test_another_project_s_amount_in_the_passage_does_not_give_the_asked_project
     assert answer.abstained and "do not give an amount" in answer.answer and "EUR" not in answer.answer
 
 
+def test_a_figure_not_given_is_cited_at_the_sentence_that_names_the_asked_thing(engine):
+    # not the best-matching sentence, the EUR 220 million for the eastern border, but where the project is mentioned
+    answer = engine.ask("How much does the project for the western borders of Türkiye cost?")
+    assert answer.abstained and answer.abstention == "not_given"
+    assert "western borders started implementation on 1 July 2024" in answer.citations[0].sentences[0]
+
+
 def test_a_footnote_speaks_of_what_the_sentence_holding_its_mark_speaks_of(engine):
     # "¹ 911 from Italy, ... 76 from Malta ..." names no transfer; the sentence with the mark ¹ does.
     answer = engine.ask("How many relocation transfers came from Malta?")
