@@ -290,7 +290,9 @@ def calibrate_both(rows: list[tuple[bool, bool, float, float]], max_false: float
     typed ratio with the most abstention on unanswerable questions within the false-abstention bound, on these
     rows and on the `guard` rows alike; then the least false abstention (on these, then on the guard rows), then the
     highest threshold, and of the typed ratios that tie, the middle one (a ratio at either end of the tied range
-    sits against a calibrate question)."""
+    sits against a calibrate question). When no pair meets the bound (a rule alone turns away too many calibrate
+    questions), the pair that adds the least false abstention to the rules', then the most abstention: before, that
+    case fell back to threshold and ratio 0, turning every threshold-based abstention off."""
     def at(ratio: float, of: list) -> list[tuple[bool, bool, float]]:
         return [(a, refused or share < ratio, p) for a, refused, p, share in of]
 
@@ -303,13 +305,15 @@ def calibrate_both(rows: list[tuple[bool, bool, float, float]], max_false: float
 
     def key(ratio: float) -> tuple:
         row = chosen_row(ratio)
-        allowed = row["false_abstention_bound"] <= max_false
-        return (allowed, row["abstention_on_unanswerable"], -row["false_abstention"],
+        allowed = row["false_abstention_bound"] <= max_false and row.get("fit_false_abstention_bound", 0.0) <= max_false
+        # Short of the bound at every ratio, the least false abstention comes first, then the most abstention.
+        first = row["abstention_on_unanswerable"] if allowed else -row["false_abstention"]
+        return (allowed, first, row["abstention_on_unanswerable"], -row["false_abstention"],
                 -row.get("fit_false_abstention", 0.0), row["threshold"])
 
     best = max(key(ratio) for ratio in TYPED_RATIOS)
     tied = [ratio for ratio in TYPED_RATIOS if key(ratio) == best]
-    ratio = float(tied[len(tied) // 2]) if best[0] else 0.0
+    ratio = float(tied[len(tied) // 2])
     threshold, table = curves[ratio]
     ratio_table = []
     for candidate in TYPED_RATIOS:
@@ -430,7 +434,8 @@ def threshold_with_bound(rows: list[tuple[bool, bool, float]], max_false: float 
                          guard: list[tuple[bool, bool, float]] = ()) -> tuple[float, list[dict]]:
     """From (answerable, refused by a rule, P(answerable)) per calibrate question: the threshold with the most
     abstention on unanswerable questions whose false abstention is at most max_false with 90% confidence, on
-    these rows and, when given, on the `guard` rows (the split the model was fitted on)."""
+    these rows and, when given, on the `guard` rows (the split the model was fitted on). When none is (the rules
+    alone turn away too many), the one with the most abstention of those that turn away no more than the rules do."""
     table = []
     answerable = [r for r in rows if r[0]]
     unanswerable = [r for r in rows if not r[0]]
@@ -447,8 +452,12 @@ def threshold_with_bound(rows: list[tuple[bool, bool, float]], max_false: float 
         table.append(row)
     allowed = [r for r in table if r["false_abstention_bound"] <= max_false
                and r.get("fit_false_abstention_bound", 0.0) <= max_false]
+    if not allowed:  # the rules alone break the bound (table[0] is threshold 0): the threshold may add nothing to it
+        floor = table[0]
+        allowed = [r for r in table if r["false_abstention"] <= floor["false_abstention"]
+                   and r.get("fit_false_abstention", 0.0) <= floor.get("fit_false_abstention", 0.0)]
     chosen = max(allowed, key=lambda r: (r["abstention_on_unanswerable"], -r["false_abstention"],
-                                         -r.get("fit_false_abstention", 0.0), r["threshold"]))["threshold"] if allowed else 0.0
+                                         -r.get("fit_false_abstention", 0.0), r["threshold"]))["threshold"]
     return float(chosen), table
 
 
