@@ -19,6 +19,7 @@ from typing import Any
 
 from assistant.ingest import MONTH_PATTERN, Glossary
 from assistant.search.locators import LocatorReference, locator_references
+from assistant.search.query import without_markup
 
 # --- what the question asks -----------------------------------------------------------------
 
@@ -95,6 +96,8 @@ PARTICIPANT_SENTENCE = re.compile(
 # "the contract ... in Bangladesh was signed", which names what was signed.
 SIGNER_SENTENCE = re.compile(r"(?i:\bsigned\s+(?:\w+\s+){0,3}by\b|\bsignator(?:y|ies)\b)|"
                              r"\b(?:[A-Z][\w-]*|They|We)\s+(?:(?:has|have|had|also|jointly)\s+)?(?:co-)?signed\b")
+# The sentence form that names the doer, by QuestionAnalysis.organiser_verb (ORGANISER_SENTENCE for the others).
+_DOER_SENTENCE = {"took part in": PARTICIPANT_SENTENCE, "attended": PARTICIPANT_SENTENCE, "signed": SIGNER_SENTENCE}
 # "when was the contract signed", "on what date did Bulgaria start the procedure": the event whose date is asked,
 # and the words a sentence names that event by. A date told of another event of the same thing ("the action was
 # adopted in November 2023") does not say when the contract was signed.
@@ -379,9 +382,8 @@ _ASKING_WORDS = frozenset("""whats say says said tell told give given please kno
 documents document""".split())
 
 
-# A script or style element with what it holds, or any other tag ("<b>", "</b>", "<img src=x>"), not "x < 5 and y > 3".
-_MARKUP = re.compile(r"<(script|style)\b[^<>]{0,300}>.*?(?:</\1\s*>|$)|</?[A-Za-z][\w:-]*(?:\s[^<>]{0,300})?/?>",
-                     re.DOTALL | re.IGNORECASE)
+# A script or style element with what it holds; other tags go as the search strips them (`without_markup`).
+_SCRIPT = re.compile(r"<(script|style)\b[^<>]{0,300}>.*?(?:</\1\s*>|$)", re.DOTALL | re.IGNORECASE)
 
 
 def focus_of(question: str, targets: Targets, glossary: Glossary, common_words: frozenset[str] = frozenset()) -> str:
@@ -401,7 +403,7 @@ def focus_of(question: str, targets: Targets, glossary: Glossary, common_words: 
     kept = []
     # Markup or code pasted into a question ("<script>window.__xss=3</script>") asks about nothing: its tags and
     # script go, and so does a word with a digit or an underscore.
-    question = _MARKUP.sub(" ", question)
+    question = without_markup(_SCRIPT.sub(" ", question))
     for word in re.findall(r"[\wÀ-ÿ][\wÀ-ÿ'’]*", question):  # a hyphenated word part by part ("EU-Tunisia")
         lower = re.sub(r"['’]s$", "", word.lower()).strip("'’")
         if (lower in _STOPWORDS or lower in _ASKING_WORDS or lower in names or any(c.isdigit() or c == "_" for c in lower)
@@ -555,9 +557,7 @@ def names_dated_event(event: str, text: str) -> bool:
 def names_organiser(text: str, verb: str = "") -> bool:
     """Does the sentence name who did what the question asks of the event (`verb`, QuestionAnalysis.organiser_verb):
     who organised, chaired, hosted or convened it (the default), who took part in or attended it, who signed it?"""
-    pattern = {"took part in": PARTICIPANT_SENTENCE, "attended": PARTICIPANT_SENTENCE,
-               "signed": SIGNER_SENTENCE}.get(verb, ORGANISER_SENTENCE)
-    return bool(pattern.search(text))
+    return bool(_DOER_SENTENCE.get(verb, ORGANISER_SENTENCE).search(text))
 
 
 def has_person(text: str, common_words: frozenset[str] = frozenset()) -> bool:

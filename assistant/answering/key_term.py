@@ -83,7 +83,7 @@ class KeyTerms:
     def speaks_of(self, candidate: Candidate) -> bool:
         """Does the sentence (with its context) name its unit's key word, or most of the focus the unit uses?"""
         key, used = self.key_of(candidate.hit.unit.unit_id)
-        if not key:
+        if not key or key in candidate.facts.terms:  # the sentence's own words, before its context is gathered
             return True
         terms = self.context_terms(candidate)
         if key in terms:
